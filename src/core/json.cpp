@@ -1,0 +1,110 @@
+#include "core/json.h"
+
+#include "core/error.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace mariana {
+
+Json read_json_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail("cannot open {}", path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_json(text.str(), path);
+}
+
+Json parse_json(std::string_view text, std::string_view what)
+{
+    try {
+        return Json::parse(text);
+    } catch (const Json::parse_error& e) {
+        fail("{}: invalid JSON at byte {}", what, e.byte);
+    }
+}
+
+JsonFields::JsonFields(const Json& object, std::string source) : object_(object), source_(std::move(source))
+{
+    if (!object_.is_object()) fail("{}: expected a JSON object, got {}", source_, object_.type_name());
+}
+
+void JsonFields::fail_field(std::string_view key, std::string_view problem) const
+{
+    fail("{}: field '{}' {}", source_, key, problem);
+}
+
+bool JsonFields::has(std::string_view key) const
+{
+    const auto it = object_.find(key);
+    return it != object_.end() && !it->is_null();
+}
+
+const Json& JsonFields::require(std::string_view key) const
+{
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) fail_field(key, "is missing");
+    return *it;
+}
+
+const Json& JsonFields::raw(std::string_view key) const { return require(key); }
+
+int64_t JsonFields::integer(std::string_view key) const
+{
+    const Json& value = require(key);
+    if (value.is_number_integer()) return value.get<int64_t>();
+    // Some exporters write integers as 2.0; accept those, reject 2.5.
+    if (value.is_number_float()) {
+        const double d = value.get<double>();
+        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return int64_t(d);
+    }
+    fail_field(key, fmt::format("must be an integer, got {}", value.dump()));
+}
+
+int64_t JsonFields::integer_or(std::string_view key, int64_t fallback) const
+{
+    return has(key) ? integer(key) : fallback;
+}
+
+double JsonFields::number(std::string_view key) const
+{
+    const Json& value = require(key);
+    if (!value.is_number()) fail_field(key, fmt::format("must be a number, got {}", value.dump()));
+    return value.get<double>();
+}
+
+double JsonFields::number_or(std::string_view key, double fallback) const
+{
+    return has(key) ? number(key) : fallback;
+}
+
+bool JsonFields::boolean_or(std::string_view key, bool fallback) const
+{
+    if (!has(key)) return fallback;
+    const Json& value = require(key);
+    if (!value.is_boolean()) fail_field(key, fmt::format("must be true or false, got {}", value.dump()));
+    return value.get<bool>();
+}
+
+std::string JsonFields::string(std::string_view key) const
+{
+    const Json& value = require(key);
+    if (!value.is_string()) fail_field(key, fmt::format("must be a string, got {}", value.dump()));
+    return value.get<std::string>();
+}
+
+std::string JsonFields::string_or(std::string_view key, std::string fallback) const
+{
+    return has(key) ? string(key) : fallback;
+}
+
+JsonFields JsonFields::object(std::string_view key) const
+{
+    const Json& value = require(key);
+    if (!value.is_object()) fail_field(key, fmt::format("must be an object, got {}", value.dump()));
+    return JsonFields(value, fmt::format("{} ({})", source_, key));
+}
+
+}  // namespace mariana

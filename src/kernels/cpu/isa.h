@@ -1,0 +1,37 @@
+// The instruction sets the CPU kernels are compiled for, and the table of kernels for
+// each. The fastest one the CPU supports is picked at run time (MARIANA_ISA=scalar|avx2|
+// avx512 forces one, for tests and comparisons).
+#pragma once
+
+#include "kernels/weight.h"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace mariana {
+
+enum class Isa { scalar, avx2, avx512 };
+
+struct KernelTable {
+    Isa isa;
+    const char* name;
+    // y[t, r] = Σ_c x[t, c] · w[r, c] for rows [row_begin, row_end) and t < n_tokens.
+    // x is [n_tokens, w.cols], y is [n_tokens, w.rows].
+    void (*matmul_rows)(const Weight& w, const float* x, int64_t n_tokens, float* y, int64_t row_begin,
+                        int64_t row_end);
+    // y[c] = Σ_r x[r] · w[r, c]: x is [w.rows], y is [w.cols] (overwritten).
+    void (*matmul_transposed)(const Weight& w, const float* x, float* y);
+    float (*dot)(const float* a, const float* b, int64_t n);
+    // y += a · x
+    void (*axpy)(float* y, float a, const float* x, int64_t n);
+};
+
+bool isa_supported(Isa isa);
+const KernelTable& kernel_table(Isa isa);
+// Every table compiled in and supported by this CPU, slowest first.
+std::vector<const KernelTable*> supported_kernel_tables();
+// The table the engine uses: the fastest supported, or the one MARIANA_ISA names.
+const KernelTable& active_kernels();
+
+}  // namespace mariana

@@ -1,0 +1,161 @@
+// The CPU kernels, written once over a vector type V and compiled once per instruction set
+// (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512.cpp). Each of those files defines
+// V and includes this header inside its own namespace, so the instantiations never mix.
+//
+// V provides: F (a vector of W floats), zero, set1, load, load_n (first n lanes, rest 0),
+// fma, mul, sum (horizontal), and weight loads that convert W stored elements to float32:
+// load_bf16(_n), load_f16(_n), load_fp8(_n). load_fp8 returns the e4m3 value / 256 (it
+// goes through float16, whose exponent bias is 8 larger), so fp8 loads are multiplied by
+// 256 · block scale, which is exact.
+//
+// No #pragma once: included once per instruction set.
+
+template <DType D>
+inline typename V::F load_weight(const void* row, int64_t c)
+{
+    if constexpr (D == DType::f32) return V::load(static_cast<const float*>(row) + c);
+    if constexpr (D == DType::bf16) return V::load_bf16(static_cast<const uint16_t*>(row) + c);
+    if constexpr (D == DType::f16) return V::load_f16(static_cast<const uint16_t*>(row) + c);
+    if constexpr (D == DType::f8_e4m3) return V::load_fp8(static_cast<const uint8_t*>(row) + c);
+}
+
+template <DType D>
+inline typename V::F load_weight_n(const void* row, int64_t c, int n)
+{
+    if constexpr (D == DType::f32) return V::load_n(static_cast<const float*>(row) + c, n);
+    if constexpr (D == DType::bf16) return V::load_bf16_n(static_cast<const uint16_t*>(row) + c, n);
+    if constexpr (D == DType::f16) return V::load_f16_n(static_cast<const uint16_t*>(row) + c, n);
+    if constexpr (D == DType::f8_e4m3) return V::load_fp8_n(static_cast<const uint8_t*>(row) + c, n);
+}
+
+// Converts W (or n < W) weights starting at column c of one row, applying the fp8 block scale.
+template <DType D, bool kPartial>
+inline typename V::F weight_lanes(const void* row, const float* scale_row, int64_t c, int n)
+{
+    typename V::F w = kPartial ? load_weight_n<D>(row, c, n) : load_weight<D>(row, c);
+    if constexpr (D == DType::f8_e4m3) w = V::mul(w, V::set1(scale_row[c / kFp8BlockSize] * 256.0f));
+    return w;
+}
+
+// A register tile: kRows weight rows times kTokens tokens, all columns.
+template <DType D, int kRows, int kTokens>
+void matmul_tile(const Weight& w, const float* x, int64_t t0, float* y, int64_t r0)
+{
+    using F = typename V::F;
+    const int64_t cols = w.cols;
+    const char* rows[kRows];
+    const float* scales[kRows];
+    for (int i = 0; i < kRows; ++i) {
+        rows[i] = static_cast<const char*>(w.data) + (r0 + i) * cols * dtype_size(D);
+        scales[i] = D == DType::f8_e4m3 ? w.scale_row(r0 + i) : nullptr;
+    }
+    const float* xs[kTokens];
+    for (int j = 0; j < kTokens; ++j) xs[j] = x + (t0 + j) * cols;
+
+    F acc[kRows][kTokens];
+    for (auto& row : acc)
+        for (auto& a : row) a = V::zero();
+
+    int64_t c = 0;
+    for (; c + V::W <= cols; c += V::W) {
+        F wv[kRows];
+        for (int i = 0; i < kRows; ++i) wv[i] = weight_lanes<D, false>(rows[i], scales[i], c, V::W);
+        for (int j = 0; j < kTokens; ++j) {
+            const F xv = V::load(xs[j] + c);
+            for (int i = 0; i < kRows; ++i) acc[i][j] = V::fma(wv[i], xv, acc[i][j]);
+        }
+    }
+    if (c < cols) {
+        const int n = int(cols - c);
+        F wv[kRows];
+        for (int i = 0; i < kRows; ++i) wv[i] = weight_lanes<D, true>(rows[i], scales[i], c, n);
+        for (int j = 0; j < kTokens; ++j) {
+            const F xv = V::load_n(xs[j] + c, n);
+            for (int i = 0; i < kRows; ++i) acc[i][j] = V::fma(wv[i], xv, acc[i][j]);
+        }
+    }
+    for (int j = 0; j < kTokens; ++j)
+        for (int i = 0; i < kRows; ++i) y[(t0 + j) * w.rows + r0 + i] = V::sum(acc[i][j]);
+}
+
+// 4 rows × 4 tokens keeps 16 accumulators, 4 weight vectors and one input vector in
+// registers; each converted weight vector is used by 4 tokens.
+template <DType D>
+void matmul_rows_typed(const Weight& w, const float* x, int64_t n_tokens, float* y, int64_t row_begin,
+                       int64_t row_end)
+{
+    constexpr int kR = 4, kT = 4;
+    int64_t r = row_begin;
+    for (; r + kR <= row_end; r += kR) {
+        int64_t t = 0;
+        for (; t + kT <= n_tokens; t += kT) matmul_tile<D, kR, kT>(w, x, t, y, r);
+        for (; t < n_tokens; ++t) matmul_tile<D, kR, 1>(w, x, t, y, r);
+    }
+    for (; r < row_end; ++r) {
+        int64_t t = 0;
+        for (; t + kT <= n_tokens; t += kT) matmul_tile<D, 1, kT>(w, x, t, y, r);
+        for (; t < n_tokens; ++t) matmul_tile<D, 1, 1>(w, x, t, y, r);
+    }
+}
+
+void matmul_rows(const Weight& w, const float* x, int64_t n_tokens, float* y, int64_t row_begin, int64_t row_end)
+{
+    switch (w.dtype) {
+    case DType::f32: return matmul_rows_typed<DType::f32>(w, x, n_tokens, y, row_begin, row_end);
+    case DType::bf16: return matmul_rows_typed<DType::bf16>(w, x, n_tokens, y, row_begin, row_end);
+    case DType::f16: return matmul_rows_typed<DType::f16>(w, x, n_tokens, y, row_begin, row_end);
+    case DType::f8_e4m3: return matmul_rows_typed<DType::f8_e4m3>(w, x, n_tokens, y, row_begin, row_end);
+    }
+}
+
+template <DType D>
+void matmul_transposed_typed(const Weight& w, const float* x, float* y)
+{
+    using F = typename V::F;
+    const int64_t row_bytes = w.cols * dtype_size(D);
+    for (int64_t c = 0; c < w.cols; c += V::W) {
+        const int n = int(std::min<int64_t>(V::W, w.cols - c));
+        F acc = V::zero();
+        for (int64_t r = 0; r < w.rows; ++r) {
+            const void* row = static_cast<const char*>(w.data) + r * row_bytes;
+            const float* scales = D == DType::f8_e4m3 ? w.scale_row(r) : nullptr;
+            const F wv = n == V::W ? weight_lanes<D, false>(row, scales, c, n) : weight_lanes<D, true>(row, scales, c, n);
+            acc = V::fma(V::set1(x[r]), wv, acc);
+        }
+        V::store_n(y + c, acc, n);
+    }
+}
+
+void matmul_transposed(const Weight& w, const float* x, float* y)
+{
+    switch (w.dtype) {
+    case DType::f32: return matmul_transposed_typed<DType::f32>(w, x, y);
+    case DType::bf16: return matmul_transposed_typed<DType::bf16>(w, x, y);
+    case DType::f16: return matmul_transposed_typed<DType::f16>(w, x, y);
+    case DType::f8_e4m3: return matmul_transposed_typed<DType::f8_e4m3>(w, x, y);
+    }
+}
+
+float dot(const float* a, const float* b, int64_t n)
+{
+    typename V::F acc0 = V::zero(), acc1 = V::zero();
+    int64_t i = 0;
+    for (; i + 2 * V::W <= n; i += 2 * V::W) {
+        acc0 = V::fma(V::load(a + i), V::load(b + i), acc0);
+        acc1 = V::fma(V::load(a + i + V::W), V::load(b + i + V::W), acc1);
+    }
+    for (; i < n; i += V::W) {
+        const int m = int(std::min<int64_t>(V::W, n - i));
+        acc0 = V::fma(V::load_n(a + i, m), V::load_n(b + i, m), acc0);
+    }
+    return V::sum(acc0) + V::sum(acc1);
+}
+
+void axpy(float* y, float a, const float* x, int64_t n)
+{
+    const typename V::F av = V::set1(a);
+    for (int64_t i = 0; i < n; i += V::W) {
+        const int m = int(std::min<int64_t>(V::W, n - i));
+        V::store_n(y + i, V::fma(av, V::load_n(x + i, m), V::load_n(y + i, m)), m);
+    }
+}

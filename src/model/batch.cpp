@@ -1,0 +1,29 @@
+#include "model/batch.h"
+
+namespace mariana {
+
+TokenBatch::TokenBatch(std::span<const SequenceChunk> batch) : chunks(batch)
+{
+    chunk_begin.push_back(0);
+    for (const SequenceChunk& chunk : batch) {
+        for (size_t i = 0; i < chunk.tokens.size(); ++i) {
+            tokens.push_back(chunk.tokens[i]);
+            positions.push_back(chunk.start_pos + int64_t(i));
+            slots.push_back(chunk.slot);
+        }
+        chunk_begin.push_back(int64_t(tokens.size()));
+    }
+}
+
+std::vector<int64_t> TokenBatch::logit_rows(LogitsFor which) const
+{
+    std::vector<int64_t> rows;
+    if (which == LogitsFor::all_tokens) {
+        for (int64_t t = 0; t < size(); ++t) rows.push_back(t);
+    } else {
+        for (size_t c = 0; c + 1 < chunk_begin.size(); ++c) rows.push_back(chunk_begin[c + 1] - 1);
+    }
+    return rows;
+}
+
+}  // namespace mariana

@@ -1,0 +1,44 @@
+// Dense decoder-only transformers with grouped-query attention: Qwen2ForCausalLM (q/k/v
+// biases) and LlamaForCausalLM (Llama 3 RoPE scaling), the DeepSeek-R1-Distill students.
+#pragma once
+
+#include "model/model.h"
+
+namespace mariana {
+
+struct TokenBatch;
+
+struct DenseLayer {
+    std::vector<float> attn_norm, ffn_norm;  // [H]
+    Weight q_proj, k_proj, v_proj, o_proj;   // [nh·hd, H], [nkv·hd, H], [nkv·hd, H], [H, nh·hd]
+    std::vector<float> q_bias, k_bias, v_bias;  // Qwen2 only
+    MlpWeights mlp;
+};
+
+struct DenseWeights {
+    Weight embed;  // [V, H]
+    std::vector<DenseLayer> layers;
+    std::vector<float> final_norm;
+    Weight lm_head;  // [V, H]; the embedding itself when tie_word_embeddings
+};
+
+void for_each_tensor(const ModelConfig& config, DenseWeights& w, const TensorVisitor& visit);
+
+class DenseModel final : public Model {
+public:
+    DenseModel(ModelConfig config, Checkpoint checkpoint);
+
+    // [keys of every KV head, then their values]
+    int64_t cache_row_floats() const override { return 2 * config_.num_key_value_heads * config_.head_dim; }
+    void forward(std::span<const SequenceChunk> batch, KvCache& cache, LogitsFor which, float* logits,
+                 ThreadPool& pool) override;
+
+private:
+    void attention(const DenseLayer& layer, int64_t l, const TokenBatch& batch, KvCache& cache, ThreadPool& pool);
+
+    DenseWeights weights_;
+    std::vector<float> inv_freq_;
+    std::vector<float> h_, normed_, branch_, q_, k_, v_, attn_, scores_, mlp_scratch_;
+};
+
+}  // namespace mariana

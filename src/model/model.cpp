@@ -1,0 +1,57 @@
+#include "model/model.h"
+
+#include "core/error.h"
+#include "model/deepseek_model.h"
+#include "model/dense_model.h"
+
+#include <set>
+
+namespace mariana {
+
+void Model::validate_batch(std::span<const SequenceChunk> batch, const KvCache& cache) const
+{
+    std::set<int64_t> slots;
+    for (const SequenceChunk& chunk : batch) {
+        if (chunk.tokens.empty()) fail("a sequence chunk has no tokens");
+        if (chunk.slot < 0 || chunk.slot >= cache.n_slots())
+            fail("sequence slot {} is outside the cache's {} slots", chunk.slot, cache.n_slots());
+        if (!slots.insert(chunk.slot).second) fail("sequence slot {} appears twice in one batch", chunk.slot);
+        const int64_t end = chunk.start_pos + int64_t(chunk.tokens.size());
+        if (chunk.start_pos < 0) fail("start position {} is negative", chunk.start_pos);
+        if (end > config_.max_position_embeddings)
+            fail("sequence of {} tokens is longer than max_position_embeddings ({})", end, config_.max_position_embeddings);
+        if (end > cache.capacity()) fail("sequence of {} tokens does not fit the KV cache ({} positions)", end, cache.capacity());
+        for (int32_t token : chunk.tokens)
+            if (token < 0 || token >= config_.vocab_size)
+                fail("token id {} is out of range: vocab_size is {}", token, config_.vocab_size);
+    }
+}
+
+std::unique_ptr<Model> load_model(const std::string& dir)
+{
+    Checkpoint checkpoint = Checkpoint::open(dir);
+    ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
+    if (config.is_mla()) return std::make_unique<DeepSeekModel>(std::move(config), std::move(checkpoint));
+    return std::make_unique<DenseModel>(std::move(config), std::move(checkpoint));
+}
+
+std::vector<TensorDecl> declared_tensors(const ModelConfig& config)
+{
+    std::vector<TensorDecl> decls;
+    const TensorVisitor collect = [&](const TensorDecl& decl) {
+        TensorDecl copy = decl;
+        copy.matrix = nullptr;
+        copy.vector = nullptr;
+        decls.push_back(std::move(copy));
+    };
+    if (config.is_mla()) {
+        DeepSeekWeights weights;
+        for_each_tensor(config, weights, collect);
+    } else {
+        DenseWeights weights;
+        for_each_tensor(config, weights, collect);
+    }
+    return decls;
+}
+
+}  // namespace mariana

@@ -1,0 +1,61 @@
+#include "model/router.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace mariana {
+
+ExpertChoice route_token(const ModelConfig& c, const float* logits, const float* bias)
+{
+    const int64_t E = c.n_routed_experts;
+    std::vector<float> scores(logits, logits + E);
+    if (c.scoring_func == ScoringFunc::sigmoid) {
+        for (float& s : scores) s = 1.0f / (1.0f + std::exp(-s));
+    } else {
+        const float max = *std::max_element(scores.begin(), scores.end());
+        float sum = 0.0f;
+        for (float& s : scores) sum += (s = std::exp(s - max));
+        for (float& s : scores) s /= sum;
+    }
+
+    std::vector<float> choice = scores;
+    if (bias)
+        for (int64_t e = 0; e < E; ++e) choice[size_t(e)] += bias[e];
+
+    if (c.group_limited && c.n_group > 1) {
+        const int64_t per_group = E / c.n_group;
+        std::vector<float> group_score(static_cast<size_t>(c.n_group));
+        for (int64_t g = 0; g < c.n_group; ++g) {
+            std::vector<float> members(choice.begin() + g * per_group, choice.begin() + (g + 1) * per_group);
+            std::sort(members.begin(), members.end(), std::greater<>());
+            group_score[size_t(g)] = bias ? members[0] + members[1] : members[0];
+        }
+        std::vector<int64_t> groups(static_cast<size_t>(c.n_group));
+        std::iota(groups.begin(), groups.end(), 0);
+        std::stable_sort(groups.begin(), groups.end(), [&](int64_t a, int64_t b) { return group_score[size_t(a)] > group_score[size_t(b)]; });
+        for (size_t rank = size_t(c.topk_group); rank < groups.size(); ++rank)
+            std::fill_n(choice.begin() + groups[rank] * per_group, per_group, -std::numeric_limits<float>::infinity());
+    }
+
+    std::vector<int32_t> order(static_cast<size_t>(E));
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + c.num_experts_per_tok, order.end(), [&](int32_t a, int32_t b) {
+        return choice[size_t(a)] > choice[size_t(b)] || (choice[size_t(a)] == choice[size_t(b)] && a < b);
+    });
+    ExpertChoice result;
+    result.experts.assign(order.begin(), order.begin() + c.num_experts_per_tok);
+    float sum = 0.0f;
+    for (int32_t e : result.experts) {
+        result.weights.push_back(scores[size_t(e)]);
+        sum += scores[size_t(e)];
+    }
+    for (float& w : result.weights) {
+        if (c.norm_topk_prob) w /= sum;
+        w *= float(c.routed_scaling_factor);
+    }
+    return result;
+}
+
+}  // namespace mariana

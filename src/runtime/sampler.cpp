@@ -1,0 +1,44 @@
+#include "runtime/sampler.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+namespace mariana {
+
+Sampler::Sampler(const SamplerOptions& options) : options_(options), rng_(options.seed)
+{
+    if (!(options.temperature >= 0.0f) || !std::isfinite(options.temperature))
+        fail("temperature must be a finite number >= 0, got {}", options.temperature);
+    if (!(options.top_p > 0.0f && options.top_p <= 1.0f)) fail("top-p must be in (0, 1], got {}", options.top_p);
+    if (options.top_k < 0) fail("top-k must be >= 0, got {}", options.top_k);
+}
+
+int32_t Sampler::sample(std::span<const float> logits)
+{
+    if (options_.temperature == 0.0f)
+        return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+
+    std::vector<int32_t> ids(logits.size());
+    std::iota(ids.begin(), ids.end(), 0);
+    const size_t k = options_.top_k > 0 ? std::min(size_t(options_.top_k), ids.size()) : ids.size();
+    std::partial_sort(ids.begin(), ids.begin() + ptrdiff_t(k), ids.end(),
+                      [&](int32_t a, int32_t b) { return logits[size_t(a)] > logits[size_t(b)]; });
+    ids.resize(k);
+
+    std::vector<double> probs(k);
+    const double max = logits[size_t(ids[0])];
+    double sum = 0.0;
+    for (size_t i = 0; i < k; ++i) sum += probs[i] = std::exp((logits[size_t(ids[i])] - max) / options_.temperature);
+    // Nucleus: the smallest prefix of the sorted candidates whose mass reaches top_p.
+    size_t keep = 0;
+    double mass = 0.0;
+    while (keep < k && mass < options_.top_p * sum) mass += probs[keep++];
+    std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + ptrdiff_t(std::max<size_t>(keep, 1)));
+    return ids[pick(rng_)];
+}
+
+}  // namespace mariana

@@ -1,0 +1,137 @@
+// Every fast kernel against its plain twin, for every instruction set this CPU supports,
+// every weight dtype, and sizes that hit the vector tails (odd rows, columns and tokens).
+// To add a kernel: give it a reference twin in its header and a case here.
+#include "core/dtype.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/matmul.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <random>
+#include <vector>
+
+namespace mariana {
+namespace {
+
+// A random weight stored in `dtype` (FP8 with random block scales), owning its bytes.
+struct TestWeight {
+    std::vector<uint8_t> bytes;
+    std::vector<float> scales;
+    Weight weight;
+
+    TestWeight(DType dtype, int64_t rows, int64_t cols, std::mt19937& rng)
+    {
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        bytes.resize(size_t(rows * cols * dtype_size(dtype)) + 64);
+        for (int64_t i = 0; i < rows * cols; ++i) {
+            const float v = normal(rng);
+            switch (dtype) {
+            case DType::f32: std::memcpy(&bytes[size_t(i) * 4], &v, 4); break;
+            case DType::bf16: {
+                const uint16_t h = f32_to_bf16(v);
+                std::memcpy(&bytes[size_t(i) * 2], &h, 2);
+                break;
+            }
+            case DType::f16: {
+                const uint16_t h = f32_to_f16(v);
+                std::memcpy(&bytes[size_t(i) * 2], &h, 2);
+                break;
+            }
+            case DType::f8_e4m3: bytes[size_t(i)] = f32_to_fp8_e4m3(v * 100.0f); break;
+            }
+        }
+        weight = Weight{dtype, rows, cols, bytes.data()};
+        if (dtype == DType::f8_e4m3) {
+            const int64_t sr = (rows + 127) / 128, sc = (cols + 127) / 128;
+            std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+            for (int64_t i = 0; i < sr * sc; ++i) scales.push_back(scale(rng));
+            weight.block_scale = scales.data();
+            weight.scale_cols = sc;
+        }
+    }
+};
+
+std::vector<float> random_vector(size_t n, std::mt19937& rng)
+{
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> v(n);
+    for (float& x : v) x = normal(rng);
+    return v;
+}
+
+// Relative to the magnitude a sum of `terms` products of unit-scale values reaches.
+void expect_near_all(const std::vector<float>& got, const std::vector<float>& want, int64_t terms, const std::string& what)
+{
+    const float tolerance = 1e-5f * std::sqrt(float(terms)) * 4.0f;
+    for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], tolerance * std::max(1.0f, std::fabs(want[i]))) << what << " at " << i;
+}
+
+TEST(Kernels, MatmulMatchesReference)
+{
+    std::mt19937 rng(7);
+    const int64_t shapes[][3] = {{1, 1, 1}, {4, 16, 4}, {7, 33, 5}, {130, 300, 3}, {257, 129, 9}, {64, 1000, 1}};
+    for (const KernelTable* table : supported_kernel_tables())
+        for (DType dtype : {DType::f32, DType::bf16, DType::f16, DType::f8_e4m3})
+            for (const auto& [rows, cols, tokens] : shapes) {
+                TestWeight w(dtype, rows, cols, rng);
+                const auto x = random_vector(size_t(tokens * cols), rng);
+                std::vector<float> want(static_cast<size_t>(tokens * rows)), got(want.size(), NAN);
+                matmul_reference(w.weight, x.data(), tokens, want.data());
+                table->matmul_rows(w.weight, x.data(), tokens, got.data(), 0, rows);
+                expect_near_all(got, want, cols,
+                                fmt::format("{} {} [{}x{}] x {} tokens", table->name, dtype_name(dtype), rows, cols, tokens));
+            }
+}
+
+TEST(Kernels, MatmulOfRowSliceUsesTheRightBlockScales)
+{
+    std::mt19937 rng(8);
+    TestWeight w(DType::f8_e4m3, 300, 200, rng);
+    const Weight slice = w.weight.row_slice(120, 70);  // crosses the block boundary at row 128
+    const auto x = random_vector(200, rng);
+    std::vector<float> full(300), part(70);
+    matmul_reference(w.weight, x.data(), 1, full.data());
+    for (const KernelTable* table : supported_kernel_tables()) {
+        table->matmul_rows(slice, x.data(), 1, part.data(), 0, 70);
+        for (int i = 0; i < 70; ++i) ASSERT_NEAR(part[size_t(i)], full[size_t(120 + i)], 1e-3f) << table->name << " row " << i;
+    }
+}
+
+TEST(Kernels, MatmulTransposedMatchesReference)
+{
+    std::mt19937 rng(9);
+    const int64_t shapes[][2] = {{1, 1}, {32, 64}, {33, 97}, {130, 260}};
+    for (const KernelTable* table : supported_kernel_tables())
+        for (DType dtype : {DType::f32, DType::bf16, DType::f16, DType::f8_e4m3})
+            for (const auto& [rows, cols] : shapes) {
+                TestWeight w(dtype, rows, cols, rng);
+                const auto x = random_vector(size_t(rows), rng);
+                std::vector<float> want(static_cast<size_t>(cols)), got(size_t(cols), NAN);
+                matmul_transposed_reference(w.weight, x.data(), want.data());
+                table->matmul_transposed(w.weight, x.data(), got.data());
+                expect_near_all(got, want, rows, fmt::format("{} {} transposed [{}x{}]", table->name, dtype_name(dtype), rows, cols));
+            }
+}
+
+TEST(Kernels, DotAndAxpyMatchReference)
+{
+    std::mt19937 rng(10);
+    for (const KernelTable* table : supported_kernel_tables())
+        for (int64_t n : {1, 5, 16, 17, 31, 64, 100, 1025}) {
+            const auto a = random_vector(size_t(n), rng), b = random_vector(size_t(n), rng);
+            double want = 0;
+            for (int64_t i = 0; i < n; ++i) want += double(a[size_t(i)]) * b[size_t(i)];
+            EXPECT_NEAR(table->dot(a.data(), b.data(), n), want, 1e-5 * std::sqrt(double(n)) * 4) << table->name << " n=" << n;
+
+            auto y = b;
+            table->axpy(y.data(), 0.75f, a.data(), n);
+            for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y[size_t(i)], b[size_t(i)] + 0.75f * a[size_t(i)], 1e-6f) << table->name;
+        }
+}
+
+}  // namespace
+}  // namespace mariana

@@ -1,0 +1,25 @@
+// Where the tests find their data, and small helpers to read it.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mariana::testing {
+
+inline std::string golden_dir(const std::string& name) { return std::string(MARIANA_SHARED_DIR) + "/golden/model/" + name; }
+inline std::string data_dir(const std::string& name) { return std::string(MARIANA_TEST_DATA_DIR) + "/" + name; }
+
+inline std::vector<float> read_f32(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    std::vector<float> values(size_t(in.tellg()) / sizeof(float));
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(values.data()), std::streamsize(values.size() * sizeof(float)));
+    return values;
+}
+
+}  // namespace mariana::testing
