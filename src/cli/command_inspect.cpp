@@ -15,6 +15,7 @@ namespace {
 std::string human(double n, const char* unit)
 {
     const char* prefixes[] = {"", "K", "M", "G", "T"};
+    if (n < 1000.0) return fmt::format("{:.0f} {}", n, unit);
     int i = 0;
     while (n >= 1000.0 && i < 4) n /= 1000.0, ++i;
     return fmt::format("{:.2f} {}{}", n, prefixes[i], unit);

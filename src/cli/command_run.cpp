@@ -67,6 +67,7 @@ std::function<void()> add_run_command(CLI::App& app)
             first = false;
         });
         std::printf("\n");
+        std::fflush(stdout);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::fprintf(stderr, "%zu prompt + %zu new tokens in %.2f s\n", prompt.size(), tokens.size(), seconds);
     };
