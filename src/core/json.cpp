@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace mariana {
@@ -23,6 +24,10 @@ Json parse_json(std::string_view text, std::string_view what)
         return Json::parse(text);
     } catch (const Json::parse_error& e) {
         fail("{}: invalid JSON at byte {}", what, e.byte);
+    } catch (const Json::exception& e) {
+        // The parser also throws out_of_range (406) for a number too large for a double,
+        // such as 1e999; found by fuzz/safetensors_fuzzer.
+        fail("{}: invalid JSON: {}", what, e.what());
     }
 }
 
@@ -54,6 +59,10 @@ const Json& JsonFields::raw(std::string_view key) const { return require(key); }
 int64_t JsonFields::integer(std::string_view key) const
 {
     const Json& value = require(key);
+    // Above INT64_MAX nlohmann stores an unsigned integer, which get<int64_t> would wrap
+    // to a negative number.
+    if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+        fail_field(key, fmt::format("is too large, got {}", value.dump()));
     if (value.is_number_integer()) return value.get<int64_t>();
     // Some exporters write integers as 2.0; accept those, reject 2.5.
     if (value.is_number_float()) {

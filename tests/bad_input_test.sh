@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# End-to-end bad-input checks for the `mariana` binary.
+#
+#   bad_input_test.sh MARIANA_BINARY SHARED_DIR
+#
+# Each case builds a broken input in a temporary folder (from a copy of a golden checkpoint
+# in SHARED_DIR/golden/model) and runs `mariana` on it. A case passes when mariana exits
+# with status 1 or 2 (never a signal, never >= 128), prints exactly one line starting with
+# "mariana: error:" on stderr, nothing from a sanitizer or an internal CHECK, and that line
+# names the offending file / field / tensor / value. Command-line usage errors (CLI11) only
+# need a non-zero status below 128.
+#
+# Prints "ok   CASE" or "FAIL CASE: WHY" per case, then "N passed, M failed"; exits 1 if
+# any case failed.
+set -u
+
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 MARIANA_BINARY SHARED_DIR" >&2
+    exit 2
+fi
+MARIANA=$1
+GOLDEN=$2/golden/model
+V3=$GOLDEN/v3-tiny
+FP8=$GOLDEN/v3-fp8-tiny
+for f in "$MARIANA" "$V3/model.safetensors" "$V3/config.json" "$FP8/model.safetensors"; do
+    if [[ ! -e $f ]]; then
+        echo "FAIL setup: $f does not exist"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mariana-bad-input.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+# Sanitizer builds: report errors through the exit status we check, and quickly.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+passed=0
+failed=0
+pass() { echo "ok   $1"; passed=$((passed + 1)); }
+flunk() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# Runs a command with a time limit, leaving stdout/stderr in $WORK/out, $WORK/err and the
+# status in $rc.
+run_capture() {
+    # RUN: `mariana run` on the current case folder.
+    [[ $1 == RUN ]] && set -- "$MARIANA" run --model "$CASE_DIR" --tokens 1,2,3 -n 1 --threads 1
+    timeout 60 "$@" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+}
+
+# expect_error CASE PATTERN... -- COMMAND...
+# Every PATTERN (fixed string) must appear in the single "mariana: error:" line.
+expect_error() {
+    local name=$1
+    shift
+    local patterns=()
+    while [[ $1 != -- ]]; do
+        patterns+=("$1")
+        shift
+    done
+    shift
+    run_capture "$@"
+    local stderr_text
+    stderr_text=$(head -c 2000 "$WORK/err")
+    if [[ $rc -eq 0 ]]; then
+        flunk "$name" "exited 0 (stderr: $stderr_text)"
+        return
+    fi
+    if [[ $rc -eq 124 ]]; then
+        flunk "$name" "timed out"
+        return
+    fi
+    if [[ $rc -ne 1 && $rc -ne 2 ]]; then
+        flunk "$name" "exit status $rc, expected 1 or 2 (stderr: $stderr_text)"
+        return
+    fi
+    if grep -qE 'Sanitizer|runtime error:|internal error|terminate called' "$WORK/err"; then
+        flunk "$name" "crash report on stderr: $stderr_text"
+        return
+    fi
+    local count
+    count=$(grep -c '^mariana: error:' "$WORK/err")
+    if [[ $count -ne 1 ]]; then
+        flunk "$name" "$count lines starting with 'mariana: error:' on stderr, expected 1 (stderr: $stderr_text)"
+        return
+    fi
+    local line
+    line=$(grep '^mariana: error:' "$WORK/err")
+    local p
+    for p in "${patterns[@]}"; do
+        if ! grep -qF -- "$p" <<<"$line"; then
+            flunk "$name" "message does not name '$p': $line"
+            return
+        fi
+    done
+    pass "$name"
+    [[ -n ${VERBOSE:-} ]] && echo "     $line"
+    return 0
+}
+
+# expect_usage_error CASE COMMAND...: CLI11 rejects the command line itself.
+expect_usage_error() {
+    local name=$1
+    shift
+    run_capture "$@"
+    if [[ $rc -eq 0 ]]; then
+        flunk "$name" "exited 0"
+    elif [[ $rc -eq 124 ]]; then
+        flunk "$name" "timed out"
+    elif [[ $rc -ge 128 ]]; then
+        flunk "$name" "killed by a signal (status $rc): $(head -c 2000 "$WORK/err")"
+    elif grep -qE 'Sanitizer|runtime error:|internal error|terminate called' "$WORK/err"; then
+        flunk "$name" "crash report on stderr: $(head -c 2000 "$WORK/err")"
+    else
+        pass "$name"
+        [[ -n ${VERBOSE:-} ]] && echo "     status $rc: $(head -n 1 "$WORK/err")"
+    fi
+    return 0
+}
+
+# Edits JSON / safetensors files. Usage: edit.py OP ARGS...
+cat >"$WORK/edit.py" <<'PY'
+import json, struct, sys
+
+def read_st(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    n = struct.unpack("<Q", blob[:8])[0]
+    return json.loads(blob[8:8 + n]), blob[8 + n:]
+
+def write_st(path, header, data, raw_header=None):
+    text = raw_header if raw_header is not None else json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # keep the data section 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+op, args = sys.argv[1], sys.argv[2:]
+if op == "json-set":  # FILE KEY JSON_VALUE   (KEY may be a.b for nested objects)
+    path, key, value = args
+    with open(path) as f:
+        doc = json.load(f)
+    *parents, last = key.split(".")
+    node = doc
+    for p in parents:
+        node = node[p]
+    node[last] = json.loads(value)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+elif op == "json-del":  # FILE KEY
+    path, key = args
+    with open(path) as f:
+        doc = json.load(f)
+    del doc[key]
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+elif op == "st-set":  # FILE TENSOR FIELD JSON_VALUE: change one header field, keep the data
+    path, tensor, field, value = args
+    header, data = read_st(path)
+    header[tensor][field] = json.loads(value)
+    write_st(path, header, data)
+elif op == "st-overlap":  # FILE A B: move B's bytes to start where A's start
+    path, a, b = args
+    header, data = read_st(path)
+    begin, end = header[b]["data_offsets"]
+    start = header[a]["data_offsets"][0]
+    header[b]["data_offsets"] = [start, start + end - begin]
+    write_st(path, header, data)
+elif op == "st-shift":  # FILE TENSOR: move a tensor's range past the end of the data section
+    path, tensor = args
+    header, data = read_st(path)
+    begin, end = header[tensor]["data_offsets"]
+    header[tensor]["data_offsets"] = [len(data) + 64, len(data) + 64 + end - begin]
+    write_st(path, header, data)
+elif op == "st-delete":  # FILE TENSOR: remove a tensor and its bytes, a well-formed file
+    path, tensor = args
+    header, data = read_st(path)
+    begin, end = header.pop(tensor)["data_offsets"]
+    data = data[:begin] + data[end:]
+    for name, entry in header.items():
+        if name != "__metadata__" and entry["data_offsets"][0] >= end:
+            entry["data_offsets"] = [o - (end - begin) for o in entry["data_offsets"]]
+    write_st(path, header, data)
+elif op == "st-raw-header":  # FILE TEXT: replace the header with arbitrary text
+    path, text = args
+    header, data = read_st(path)
+    write_st(path, None, data, raw_header=text.encode())
+elif op == "st-header-len":  # FILE N: overwrite the 8-byte header length
+    path, n = args
+    with open(path, "r+b") as f:
+        f.write(struct.pack("<Q", int(n)))
+elif op == "truncate-half":  # FILE
+    (path,) = args
+    with open(path, "r+b") as f:
+        f.seek(0, 2)
+        f.truncate(f.tell() // 2)
+else:
+    sys.exit(f"edit.py: unknown op {op}")
+PY
+edit() { python3 "$WORK/edit.py" "$@" || { echo "edit.py $* failed" >&2; return 1; }; }
+
+# A fresh writable copy of a golden checkpoint: new_case NAME [SOURCE]. Old case folders
+# are removed as we go so the temporary folder stays small.
+CASE_DIR=
+new_case() {
+    [[ -n $CASE_DIR ]] && rm -rf "$CASE_DIR"
+    CASE_DIR=$WORK/$1
+    mkdir -p "$CASE_DIR"
+    cp "${2:-$V3}/config.json" "${2:-$V3}/model.safetensors" "$CASE_DIR/"
+    chmod u+w "$CASE_DIR"/*
+}
+ST() { echo "$CASE_DIR/model.safetensors"; }
+CFG() { echo "$CASE_DIR/config.json"; }
+
+# ---- the checkpoint folder and config.json --------------------------------------------
+
+expect_error "nonexistent model path" "$WORK/no-such-model" -- \
+    "$MARIANA" run --model "$WORK/no-such-model" --tokens 1,2 --threads 1
+
+mkdir -p "$WORK/no-config" && cp "$V3/model.safetensors" "$WORK/no-config/"
+expect_error "folder without config.json" "config.json" -- \
+    "$MARIANA" run --model "$WORK/no-config" --tokens 1,2 --threads 1
+rm -rf "$WORK/no-config"
+
+new_case invalid-json
+printf '{\n  "architectures": ["DeepseekV3ForCausalLM"],\n  "hidden_size": 256,\n' >"$(CFG)"
+expect_error "config.json is not valid JSON" "$(CFG)" "invalid JSON" -- RUN
+
+new_case wrong-type
+edit json-set "$(CFG)" hidden_size '"256"'
+expect_error "config field of the wrong type" "$(CFG)" "hidden_size" '"256"' -- RUN
+
+new_case missing-field
+edit json-del "$(CFG)" vocab_size
+expect_error "config field missing" "$(CFG)" "vocab_size" "missing" -- RUN
+
+new_case number-overflow
+sed -i 's/"rope_theta": 10000.0/"rope_theta": 1e999/' "$(CFG)"
+expect_error "config number too large for a double (1e999)" "$(CFG)" "invalid JSON" -- RUN
+
+new_case integer-overflow
+edit json-set "$(CFG)" vocab_size 18446744073709551615
+expect_error "config integer beyond int64" "$(CFG)" "vocab_size" "18446744073709551615" -- RUN
+
+new_case huge-hidden
+edit json-set "$(CFG)" hidden_size 4611686018427387904
+expect_error "config with an absurd hidden_size (2^62)" "4611686018427387904" "config.json implies" -- RUN
+
+new_case unknown-arch
+edit json-set "$(CFG)" architectures '["MambaForCausalLM"]'
+expect_error "unknown architecture" "architectures" "MambaForCausalLM" -- RUN
+
+new_case rope-scaling
+edit json-set "$(CFG)" rope_scaling.type '"dynamic"'
+expect_error "unsupported rope_scaling type" "rope_scaling" "dynamic" -- RUN
+
+# ---- model.safetensors ------------------------------------------------------------------
+
+new_case truncated
+edit truncate-half "$(ST)"
+expect_error "safetensors truncated in half" "$(ST)" "truncated" -- RUN
+
+new_case header-past-end
+edit st-header-len "$(ST)" "$(($(stat -c %s "$(ST)") + 100))"
+expect_error "header length larger than the file" "$(ST)" "header length $(($(stat -c %s "$(ST)") + 100))" -- RUN
+
+new_case header-absurd
+edit st-header-len "$(ST)" 4611686018427387904
+expect_error "absurd header length (2^62)" "$(ST)" "4611686018427387904" -- RUN
+
+new_case header-not-json
+edit st-raw-header "$(ST)" 'this is {not JSON'
+expect_error "header that is not JSON" "$(ST)" "invalid JSON" -- RUN
+
+new_case header-not-object
+edit st-raw-header "$(ST)" '[1, 2, 3]'
+expect_error "header that is a JSON list" "$(ST)" "not a JSON object" -- RUN
+
+new_case offsets-out-of-range
+edit st-shift "$(ST)" model.norm.weight
+expect_error "data_offsets out of range" "$(ST)" "model.norm.weight" "data_offsets" -- RUN
+
+new_case offsets-overlap
+edit st-overlap "$(ST)" lm_head.weight model.norm.weight
+expect_error "overlapping data_offsets" "$(ST)" "model.norm.weight" "lm_head.weight" "overlap" -- RUN
+
+new_case offsets-reversed
+edit st-set "$(ST)" model.norm.weight data_offsets '[600, 88]'
+expect_error "data_offsets end before begin" "$(ST)" "model.norm.weight" "[600, 88]" -- RUN
+
+new_case dtype-bytes
+edit st-set "$(ST)" model.norm.weight dtype '"F32"'
+expect_error "dtype does not match the byte count" "$(ST)" "model.norm.weight" "F32" -- RUN
+
+new_case shape-bytes
+edit st-set "$(ST)" model.layers.0.input_layernorm.weight shape '[257]'
+expect_error "shape does not match the byte count" "$(ST)" "model.layers.0.input_layernorm.weight" "257" -- RUN
+
+new_case negative-dim
+edit st-set "$(ST)" model.norm.weight shape '[-256]'
+expect_error "negative dimension" "$(ST)" "model.norm.weight" "-256" -- RUN
+
+new_case unknown-dtype
+edit st-set "$(ST)" model.norm.weight dtype '"Q4_K"'
+expect_error "unknown dtype" "$(ST)" "model.norm.weight" "Q4_K" -- RUN
+
+new_case missing-tensor
+edit st-delete "$(ST)" model.layers.1.self_attn.kv_a_layernorm.weight
+expect_error "missing tensor" "model.layers.1.self_attn.kv_a_layernorm.weight" "missing" -- RUN
+
+new_case wrong-shape
+edit st-set "$(ST)" model.norm.weight shape '[16, 16]'
+expect_error "tensor shape does not match config.json" "model.norm.weight" "[16, 16]" "[256]" -- RUN
+
+new_case fp8-missing-scale "$FP8"
+edit st-delete "$(ST)" model.layers.0.mlp.down_proj.weight_scale_inv
+expect_error "FP8 weight without its block scales" "model.layers.0.mlp.down_proj.weight_scale_inv" -- RUN
+[[ -n $CASE_DIR ]] && rm -rf "$CASE_DIR" && CASE_DIR=
+
+# ---- token input ------------------------------------------------------------------------
+
+echo '[1, 2, 1000]' >"$WORK/big-token.json"
+expect_error "logits: token id >= vocab_size" "1000" "vocab_size" -- \
+    "$MARIANA" logits --model "$V3" --tokens-file "$WORK/big-token.json" --out "$WORK/logits.f32" --threads 1
+
+echo '{"tokens": [1, 2, 3]}' >"$WORK/not-a-list.json"
+expect_error "logits: tokens file is not a JSON list" "$WORK/not-a-list.json" "list" -- \
+    "$MARIANA" logits --model "$V3" --tokens-file "$WORK/not-a-list.json" --out "$WORK/logits.f32" --threads 1
+
+echo '[1, 2, "three"]' >"$WORK/string-token.json"
+expect_error "logits: tokens file with a string element" "$WORK/string-token.json" '"three"' -- \
+    "$MARIANA" logits --model "$V3" --tokens-file "$WORK/string-token.json" --out "$WORK/logits.f32" --threads 1
+
+echo '[1, 2, 1e999]' >"$WORK/overflow-token.json"
+expect_error "logits: tokens file with 1e999" "$WORK/overflow-token.json" -- \
+    "$MARIANA" logits --model "$V3" --tokens-file "$WORK/overflow-token.json" --out "$WORK/logits.f32" --threads 1
+
+expect_error "logits: tokens file does not exist" "$WORK/no-such-tokens.json" -- \
+    "$MARIANA" logits --model "$V3" --tokens-file "$WORK/no-such-tokens.json" --out "$WORK/logits.f32" --threads 1
+
+expect_error "logits: --prefill larger than the token count" "--prefill 100" "16" -- \
+    "$MARIANA" logits --model "$V3" --tokens-file "$V3/tokens.json" --out "$WORK/logits.f32" --prefill 100 --threads 1
+
+expect_error "run: --tokens 1,x" "'x'" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,x --threads 1
+
+expect_error "run: --tokens with an empty item" "--tokens" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,,2 --threads 1
+
+expect_error "run: token id >= vocab_size" "5000" "vocab_size" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,5000 -n 1 --threads 1
+
+new_case short-context
+edit json-set "$(CFG)" max_position_embeddings 8
+expect_error "run: prompt longer than max_position_embeddings" "20 tokens" "max_position_embeddings (8)" -- \
+    "$MARIANA" run --model "$CASE_DIR" --tokens 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 -n 1 --threads 1
+printf '[%s]\n' "$(seq -s, 1 20)" >"$WORK/twenty.json"
+expect_error "logits: prompt longer than max_position_embeddings" "max_position_embeddings (8)" -- \
+    "$MARIANA" logits --model "$CASE_DIR" --tokens-file "$WORK/twenty.json" --out "$WORK/logits.f32" --threads 1
+rm -rf "$CASE_DIR" && CASE_DIR=
+
+# ---- sampling arguments -----------------------------------------------------------------
+
+expect_error "run: --temperature -1" "temperature" "-1" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,2 -n 1 --temperature -1 --threads 1
+expect_error "run: --top-p 0" "top-p" "0" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,2 -n 1 --temperature 1 --top-p 0 --threads 1
+expect_error "run: --top-p 1.5" "top-p" "1.5" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,2 -n 1 --temperature 1 --top-p 1.5 --threads 1
+expect_error "run: --top-k -1" "top-k" "-1" -- \
+    "$MARIANA" run --model "$V3" --tokens 1,2 -n 1 --temperature 1 --top-k -1 --threads 1
+
+# ---- mariana init -----------------------------------------------------------------------
+
+mkdir -p "$WORK/existing"
+echo "precious data" >"$WORK/existing/keep.txt"
+before=$(cd "$WORK/existing" && ls -A && md5sum keep.txt)
+expect_error "init: --out is an existing non-empty folder" "$WORK/existing" "refusing" -- \
+    "$MARIANA" init --config "$V3/config.json" --out "$WORK/existing" --threads 1
+after=$(cd "$WORK/existing" && ls -A && md5sum keep.txt)
+if [[ $before != "$after" ]]; then
+    flunk "init: existing folder left untouched" "contents changed: before '$before', after '$after'"
+elif [[ -e $WORK/existing.partial ]]; then
+    flunk "init: existing folder left untouched" "left $WORK/existing.partial behind"
+else
+    pass "init: existing folder left untouched"
+fi
+
+echo "not a folder" >"$WORK/existing-file"
+expect_error "init: --out is an existing file" "$WORK/existing-file" -- \
+    "$MARIANA" init --config "$V3/config.json" --out "$WORK/existing-file" --threads 1
+
+new_case init-bad-config
+edit json-set "$(CFG)" num_hidden_layers 0
+expect_error "init: config with num_hidden_layers 0" "num_hidden_layers" -- \
+    "$MARIANA" init --config "$(CFG)" --out "$WORK/init-out" --threads 1
+if [[ -e $WORK/init-out || -e $WORK/init-out.partial ]]; then
+    flunk "init: bad config writes nothing" "created $WORK/init-out"
+else
+    pass "init: bad config writes nothing"
+fi
+rm -rf "$CASE_DIR" && CASE_DIR=
+
+# ---- command-line usage errors (CLI11's own status and message) -------------------------
+
+expect_usage_error "usage: no subcommand" "$MARIANA"
+expect_usage_error "usage: unknown subcommand" "$MARIANA" frobnicate
+expect_usage_error "usage: run without --model" "$MARIANA" run --tokens 1,2
+expect_usage_error "usage: --prefill -3" \
+    "$MARIANA" logits --model "$V3" --tokens-file "$V3/tokens.json" --out "$WORK/logits.f32" --prefill -3
+expect_usage_error "usage: --threads 100000" "$MARIANA" run --model "$V3" --tokens 1,2 --threads 100000
+expect_usage_error "usage: --temperature abc" "$MARIANA" run --model "$V3" --tokens 1,2 --temperature abc
+expect_usage_error "usage: init --dtype int4" \
+    "$MARIANA" init --config "$V3/config.json" --out "$WORK/init-out" --dtype int4
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
