@@ -25,6 +25,7 @@ int main(int argc, char** argv)
         mariana::add_logits_command(app),
         mariana::add_run_command(app),
         mariana::add_inspect_command(app),
+        mariana::add_bench_command(app),
     };
     try {
         app.parse(argc, argv);
