@@ -148,6 +148,13 @@ if op == "json-set":  # FILE KEY JSON_VALUE   (KEY may be a.b for nested objects
     node[last] = json.loads(value)
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)
+elif op == "json-set-raw":  # FILE KEY TEXT: the value written verbatim (e.g. 1e999)
+    path, key, text = args
+    with open(path) as f:
+        doc = json.load(f)
+    doc[key] = "@RAW@"
+    with open(path, "w") as f:
+        f.write(json.dumps(doc, indent=2).replace('"@RAW@"', text))
 elif op == "json-del":  # FILE KEY
     path, key = args
     with open(path) as f:
@@ -236,7 +243,7 @@ edit json-del "$(CFG)" vocab_size
 expect_error "config field missing" "$(CFG)" "vocab_size" "missing" -- RUN
 
 new_case number-overflow
-sed -i 's/"rope_theta": 10000.0/"rope_theta": 1e999/' "$(CFG)"
+edit json-set-raw "$(CFG)" rope_theta 1e999
 expect_error "config number too large for a double (1e999)" "$(CFG)" "invalid JSON" -- RUN
 
 new_case integer-overflow
