@@ -29,8 +29,8 @@ trap 'rm -f "$table"' EXIT
 # name -> checkpoint dtype, GB it takes on disk (checked before writing), prompt, decode tokens
 declare -A dtype=([r1-distill-qwen-1.5b]=bf16 [deepseek-v2-lite]=fp8)
 declare -A disk_gb=([r1-distill-qwen-1.5b]=4 [deepseek-v2-lite]=17)
-declare -A prompt=([r1-distill-qwen-1.5b]=128 [deepseek-v2-lite]=64)
-declare -A decode=([r1-distill-qwen-1.5b]=32 [deepseek-v2-lite]=16)
+declare -A prompt=([r1-distill-qwen-1.5b]=128 [deepseek-v2-lite]=128)
+declare -A decode=([r1-distill-qwen-1.5b]=32 [deepseek-v2-lite]=32)
 
 ensure_checkpoint() {  # name -> prints the checkpoint folder, writing it if absent
     local name=$1 dir=$cache/$1-${dtype[$1]}

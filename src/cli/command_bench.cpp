@@ -88,8 +88,9 @@ std::function<void()> add_bench_command(CLI::App& app)
     CLI::App* command = app.add_subcommand(
         "bench", "Prefill and decode tokens/s beside the memory bandwidth and FMA peak measured in the same run");
     command->add_option("--model", args->model, "Checkpoint folder")->required();
-    command->add_option("--prompt", args->prompt, "Prompt tokens (random ids) run as one prefill")->check(CLI::PositiveNumber);
-    command->add_option("--decode", args->decode, "Tokens decoded one at a time after the prompt")->check(CLI::PositiveNumber);
+    const auto tokens = CLI::Range(int64_t(1), int64_t(1) << 24);
+    command->add_option("--prompt", args->prompt, "Prompt tokens (random ids) run as one prefill")->check(tokens);
+    command->add_option("--decode", args->decode, "Tokens decoded one at a time after the prompt")->check(tokens);
     command->add_option("--repeats", args->repeats, "Timed runs; figures are medians")->check(CLI::Range(1, 1000));
     command->add_option("--warmup", args->warmup, "Untimed runs first (they fault the mapped weights in)")
         ->check(CLI::Range(0, 100));
@@ -220,12 +221,14 @@ std::function<void()> add_bench_command(CLI::App& app)
         text += fmt::format("run                {} threads, {} kernels; prompt {} random ids, {} greedy decode steps; "
                             "medians of {} (after {} warm-up)\n",
                             pool.size(), active_kernels().name, a.prompt, a.decode, a.repeats, a.warmup);
-        text += fmt::format("bandwidth before   {:8.1f} GB/s    sum of a 1 GiB huge-page buffer, best of 3\n", before.best_gb_per_s);
+        text += fmt::format("bandwidth before   {:8.1f} GB/s    sum of a 1 GiB huge-page buffer, best of 3\n",
+                            before.best_gb_per_s);
         text += fmt::format("prefill            {:8.2f} tok/s   {:.1f} GFLOP/s = {:.0f}% of the fp32 FMA peak ({:.0f} GFLOP/s {}, "
                             "best of before {:.0f} / after {:.0f})\n",
                             prefill_tok_s, prefill_gflop_s, 100.0 * peak_share, peak.best_gflop_per_s, peak.isa,
                             peak_before_gflop_s, peak_after.best_gflop_per_s);
-        text += fmt::format("decode             {:8.2f} tok/s   {:.1f} ms/token\n", decode_tok_s, 1e3 * decode_med / double(a.decode));
+        text += fmt::format("decode             {:8.2f} tok/s   {:.1f} ms/token\n", decode_tok_s,
+                            1e3 * decode_med / double(a.decode));
         text += fmt::format("decode bound       {:8.2f} tok/s   bandwidth / weight bytes per token ({:.2f} after)\n",
                             bound_before, bound_after);
         text += fmt::format("share of bound     {:8.0f} %       {:.0f}% against the bandwidth after\n",

@@ -101,7 +101,8 @@ BandwidthResult measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passe
     for (int pass = 0; pass < std::max(passes, 1); ++pass) {
         const auto start = std::chrono::steady_clock::now();
         pool.parallel_for(n_chunks, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t c = begin; c < end; ++c) partial[size_t(c)] = sum_floats(data + size_t(c) * floats_per_chunk, floats_per_chunk);
+            for (int64_t c = begin; c < end; ++c)
+                partial[size_t(c)] = sum_floats(data + size_t(c) * floats_per_chunk, floats_per_chunk);
         });
         const double seconds = seconds_since(start);
         double total = 0;
