@@ -252,7 +252,12 @@ expect_error "config integer beyond int64" "$(CFG)" "vocab_size" "18446744073709
 
 new_case huge-hidden
 edit json-set "$(CFG)" hidden_size 4611686018427387904
-expect_error "config with an absurd hidden_size (2^62)" "4611686018427387904" "config.json implies" -- RUN
+expect_error "config with an absurd hidden_size (2^62)" "$(CFG)" "hidden_size" "4611686018427387904" "exceeds" -- RUN
+
+new_case huge-product
+edit json-set "$(CFG)" hidden_size 1048576
+edit json-set "$(CFG)" num_hidden_layers 16384
+expect_error "config whose sizes multiply to an absurd model" "$(CFG)" "hidden_size" "parameters" -- RUN
 
 new_case unknown-arch
 edit json-set "$(CFG)" architectures '["MambaForCausalLM"]'
@@ -400,7 +405,7 @@ expect_error "init: --out is an existing file" "$WORK/existing-file" -- \
 
 new_case init-bad-config
 edit json-set "$(CFG)" num_hidden_layers 0
-expect_error "init: config with num_hidden_layers 0" "num_hidden_layers" -- \
+expect_error "init: config with num_hidden_layers 0" "$(CFG)" "num_hidden_layers" -- \
     "$MARIANA" init --config "$(CFG)" --out "$WORK/init-out" --threads 1
 if [[ -e $WORK/init-out || -e $WORK/init-out.partial ]]; then
     flunk "init: bad config writes nothing" "created $WORK/init-out"
@@ -408,6 +413,17 @@ else
     pass "init: bad config writes nothing"
 fi
 rm -rf "$CASE_DIR" && CASE_DIR=
+
+# A write that fails part-way (here: the file-size limit, with SIGXFSZ ignored so that
+# write() reports EFBIG) must leave neither the checkpoint nor its staging folder.
+expect_error "init: write fails part-way" "$WORK/init-out" -- \
+    bash -c 'trap "" XFSZ; ulimit -f 256; exec "$@"' _ \
+    "$MARIANA" init --config "$V3/config.json" --out "$WORK/init-out" --threads 1
+if [[ -e $WORK/init-out || -e $WORK/init-out.partial ]]; then
+    flunk "init: failed write cleans up" "left $(ls -d "$WORK"/init-out*)"
+else
+    pass "init: failed write cleans up"
+fi
 
 # ---- command-line usage errors (CLI11's own status and message) -------------------------
 

@@ -30,6 +30,7 @@ std::function<void()> add_init_command(CLI::App& app)
         options.seed = args->seed;
         options.dtype = args->dtype == "f32" ? DType::f32 : args->dtype == "fp8" ? DType::f8_e4m3 : DType::bf16;
         options.max_shard_bytes = args->shard_mb << 20;
+        options.config_source = args->config;
         ThreadPool pool(args->threads);
         write_random_checkpoint(read_json_file(args->config), args->out, options, pool);
         std::printf("wrote %s\n", args->out.c_str());

@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "kernels/weight.h"
 
+#include <algorithm>
+
 namespace mariana {
 
 namespace {
@@ -23,18 +25,55 @@ Architecture parse_architecture(const JsonFields& f, std::string& name)
                              name));
 }
 
-int64_t positive(const JsonFields& f, std::string_view key)
+// Upper limits keep every product of sizes (tensor elements, bytes, offsets) far
+// inside int64; they are orders of magnitude above any real checkpoint
+// (V3: hidden 7168, 61 layers, 256 experts, vocab 129280, 163840 positions).
+constexpr int64_t kMaxWidth = int64_t{1} << 20;     // hidden, intermediate, ranks, head dims
+constexpr int64_t kMaxCount = int64_t{1} << 14;     // layers, heads, experts
+constexpr int64_t kMaxLength = int64_t{1} << 24;    // vocab, positions
+constexpr double kMaxParameters = 1e14;
+
+int64_t bounded(const JsonFields& f, std::string_view key, int64_t value, int64_t min, int64_t max)
 {
-    const int64_t value = f.integer(key);
-    if (value <= 0) f.fail_field(key, fmt::format("must be positive, got {}", value));
+    if (value < min) f.fail_field(key, fmt::format("must be at least {}, got {}", min, value));
+    if (value > max) f.fail_field(key, fmt::format("{} exceeds the limit of {}", value, max));
     return value;
 }
 
-int64_t non_negative(const JsonFields& f, std::string_view key, int64_t fallback)
+int64_t positive(const JsonFields& f, std::string_view key, int64_t max)
 {
-    const int64_t value = f.integer_or(key, fallback);
-    if (value < 0) f.fail_field(key, fmt::format("must not be negative, got {}", value));
-    return value;
+    return bounded(f, key, f.integer(key), 1, max);
+}
+
+int64_t non_negative(const JsonFields& f, std::string_view key, int64_t fallback, int64_t max)
+{
+    return bounded(f, key, f.integer_or(key, fallback), 0, max);
+}
+
+// Sizes are capped one by one above, but their products can still be absurd;
+// this bounds the parameter count (in double, which cannot overflow) so that
+// every int64 size computed later is safe.
+void check_total_size(const JsonFields& f, const ModelConfig& c)
+{
+    auto d = [](int64_t v) { return static_cast<double>(v); };
+    const double hidden = d(c.hidden_size), heads = d(c.num_attention_heads);
+    double attention = 0;
+    if (c.is_mla()) {
+        const double qk = d(c.qk_nope_head_dim + c.qk_rope_head_dim);
+        attention = (c.q_lora_rank ? hidden * d(c.q_lora_rank) + d(c.q_lora_rank) * heads * qk : hidden * heads * qk) +
+                    hidden * d(c.kv_lora_rank + c.qk_rope_head_dim) +
+                    d(c.kv_lora_rank) * heads * d(c.qk_nope_head_dim + c.v_head_dim) + heads * d(c.v_head_dim) * hidden;
+    } else {
+        attention = hidden * d(c.head_dim) * (2 * heads + 2 * d(c.num_key_value_heads));
+    }
+    const double experts = 1 + d(c.n_routed_experts + c.n_shared_experts);
+    const double mlp = 3 * hidden * d(std::max(c.intermediate_size, c.moe_intermediate_size)) * experts;
+    const double total = d(c.num_hidden_layers + c.num_nextn_predict_layers) * (attention + mlp) +
+                         2 * d(c.vocab_size) * hidden;
+    if (total > kMaxParameters)
+        f.fail_field("hidden_size", fmt::format("and the other sizes describe about {:.3g} parameters, beyond the "
+                                                "limit of {:.0g}",
+                                                total, kMaxParameters));
 }
 
 RopeConfig parse_rope(const JsonFields& f, Architecture arch, int64_t rotary_dim)
@@ -53,7 +92,7 @@ RopeConfig parse_rope(const JsonFields& f, Architecture arch, int64_t rotary_dim
     const bool mla = arch == Architecture::deepseek_v2 || arch == Architecture::deepseek_v3;
     if (type == "yarn") {
         rope.type = RopeScalingType::yarn;
-        rope.original_max_position_embeddings = s.integer("original_max_position_embeddings");
+        rope.original_max_position_embeddings = positive(s, "original_max_position_embeddings", kMaxLength);
         rope.beta_fast = s.number_or("beta_fast", 32.0);
         rope.beta_slow = s.number_or("beta_slow", 1.0);
         rope.mscale = s.number_or("mscale", 1.0);
@@ -62,7 +101,7 @@ RopeConfig parse_rope(const JsonFields& f, Architecture arch, int64_t rotary_dim
             s.fail_field("attention_factor", "is not implemented for dense models");
     } else if (type == "llama3" && arch == Architecture::llama) {
         rope.type = RopeScalingType::llama3;
-        rope.original_max_position_embeddings = s.integer("original_max_position_embeddings");
+        rope.original_max_position_embeddings = positive(s, "original_max_position_embeddings", kMaxLength);
         rope.low_freq_factor = s.number("low_freq_factor");
         rope.high_freq_factor = s.number("high_freq_factor");
         if (!(rope.high_freq_factor > rope.low_freq_factor))
@@ -72,27 +111,25 @@ RopeConfig parse_rope(const JsonFields& f, Architecture arch, int64_t rotary_dim
     } else {
         s.fail_field("type", fmt::format("'{}' is not implemented for this architecture", type));
     }
-    if (rope.type != RopeScalingType::linear && rope.original_max_position_embeddings <= 0)
-        s.fail_field("original_max_position_embeddings", "must be positive");
     if (rotary_dim % 2) f.fail_field("qk_rope_head_dim", "must be even for RoPE");
     return rope;
 }
 
 void parse_mla_moe(const JsonFields& f, ModelConfig& c)
 {
-    c.q_lora_rank = non_negative(f, "q_lora_rank", 0);
-    c.kv_lora_rank = positive(f, "kv_lora_rank");
-    c.qk_nope_head_dim = positive(f, "qk_nope_head_dim");
-    c.qk_rope_head_dim = positive(f, "qk_rope_head_dim");
-    c.v_head_dim = positive(f, "v_head_dim");
+    c.q_lora_rank = non_negative(f, "q_lora_rank", 0, kMaxWidth);
+    c.kv_lora_rank = positive(f, "kv_lora_rank", kMaxWidth);
+    c.qk_nope_head_dim = positive(f, "qk_nope_head_dim", kMaxWidth);
+    c.qk_rope_head_dim = positive(f, "qk_rope_head_dim", kMaxWidth);
+    c.v_head_dim = positive(f, "v_head_dim", kMaxWidth);
     if (c.qk_rope_head_dim % 2) f.fail_field("qk_rope_head_dim", "must be even");
 
-    c.n_routed_experts = non_negative(f, "n_routed_experts", 0);
-    c.first_k_dense_replace = non_negative(f, "first_k_dense_replace", 0);
+    c.n_routed_experts = non_negative(f, "n_routed_experts", 0, kMaxCount);
+    c.first_k_dense_replace = non_negative(f, "first_k_dense_replace", 0, kMaxCount);
     if (c.n_routed_experts == 0) return;
-    c.n_shared_experts = non_negative(f, "n_shared_experts", 0);
-    c.num_experts_per_tok = positive(f, "num_experts_per_tok");
-    c.moe_intermediate_size = positive(f, "moe_intermediate_size");
+    c.n_shared_experts = non_negative(f, "n_shared_experts", 0, kMaxCount);
+    c.num_experts_per_tok = positive(f, "num_experts_per_tok", kMaxCount);
+    c.moe_intermediate_size = positive(f, "moe_intermediate_size", kMaxWidth);
     c.n_group = f.integer_or("n_group", 1);
     c.topk_group = f.integer_or("topk_group", 1);
     if (f.integer_or("moe_layer_freq", 1) != 1) f.fail_field("moe_layer_freq", "other than 1 is not implemented");
@@ -122,7 +159,7 @@ void parse_mla_moe(const JsonFields& f, ModelConfig& c)
     else if (scoring != "softmax") f.fail_field("scoring_func", fmt::format("'{}' is not implemented (softmax, sigmoid)", scoring));
     c.norm_topk_prob = f.boolean_or("norm_topk_prob", false);
     c.routed_scaling_factor = f.number_or("routed_scaling_factor", 1.0);
-    c.num_nextn_predict_layers = non_negative(f, "num_nextn_predict_layers", 0);
+    c.num_nextn_predict_layers = non_negative(f, "num_nextn_predict_layers", 0, kMaxCount);
 }
 
 }  // namespace
@@ -132,12 +169,12 @@ ModelConfig parse_model_config(const Json& json, const std::string& source)
     const JsonFields f(json, source);
     ModelConfig c;
     c.architecture = parse_architecture(f, c.architecture_name);
-    c.vocab_size = positive(f, "vocab_size");
-    c.hidden_size = positive(f, "hidden_size");
-    c.num_hidden_layers = positive(f, "num_hidden_layers");
-    c.num_attention_heads = positive(f, "num_attention_heads");
-    c.max_position_embeddings = positive(f, "max_position_embeddings");
-    c.intermediate_size = positive(f, "intermediate_size");
+    c.vocab_size = positive(f, "vocab_size", kMaxLength);
+    c.hidden_size = positive(f, "hidden_size", kMaxWidth);
+    c.num_hidden_layers = positive(f, "num_hidden_layers", kMaxCount);
+    c.num_attention_heads = positive(f, "num_attention_heads", kMaxCount);
+    c.max_position_embeddings = positive(f, "max_position_embeddings", kMaxLength);
+    c.intermediate_size = positive(f, "intermediate_size", kMaxWidth);
     c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
     if (!(c.rms_norm_eps > 0 && c.rms_norm_eps < 1)) f.fail_field("rms_norm_eps", "must be in (0, 1)");
     c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
@@ -163,14 +200,15 @@ ModelConfig parse_model_config(const Json& json, const std::string& source)
         if (c.num_key_value_heads <= 0 || c.num_attention_heads % c.num_key_value_heads)
             f.fail_field("num_key_value_heads", fmt::format("{} must divide num_attention_heads {}", c.num_key_value_heads,
                                                             c.num_attention_heads));
-        c.head_dim = f.integer_or("head_dim", c.hidden_size / c.num_attention_heads);
-        if (c.head_dim <= 0 || c.head_dim % 2) f.fail_field("head_dim", "must be positive and even");
+        c.head_dim = bounded(f, "head_dim", f.integer_or("head_dim", c.hidden_size / c.num_attention_heads), 2, kMaxWidth);
+        if (c.head_dim % 2) f.fail_field("head_dim", "must be even");
         c.attention_bias = c.architecture == Architecture::qwen2 || f.boolean_or("attention_bias", false);
         if (f.boolean_or("mlp_bias", false)) f.fail_field("mlp_bias", "true is not implemented");
         if (f.boolean_or("use_sliding_window", false))
             f.fail_field("use_sliding_window", "true is not implemented (full attention only)");
         c.rope = parse_rope(f, c.architecture, c.head_dim);
     }
+    check_total_size(f, c);
     return c;
 }
 

@@ -166,15 +166,24 @@ void write_random_checkpoint(const Json& config_json, const std::string& out_dir
         config["quantization_config"] = {{"activation_scheme", "dynamic"}, {"fmt", "e4m3"}, {"quant_method", "fp8"},
                                          {"weight_block_size", {kFp8BlockSize, kFp8BlockSize}}};
     config["torch_dtype"] = options.dtype == DType::f32 ? "float32" : "bfloat16";
-    const ModelConfig c = parse_model_config(config, "config");
-    const double initializer_range = JsonFields(config, "config").number_or("initializer_range", 0.02);
-    if (!(initializer_range > 0)) fail("config: field 'initializer_range' must be positive");
+    const ModelConfig c = parse_model_config(config, options.config_source);
+    const double initializer_range = JsonFields(config, options.config_source).number_or("initializer_range", 0.02);
+    if (!(initializer_range > 0)) fail("{}: field 'initializer_range' must be positive", options.config_source);
 
     if (fs::exists(out_dir) && !(fs::is_directory(out_dir) && fs::is_empty(out_dir)))
         fail("{} already exists and is not an empty folder; refusing to overwrite it", out_dir);
     const std::string staging = out_dir + ".partial";
     fs::remove_all(staging);
     fs::create_directories(staging);
+    // A failure part-way (disk full, bad option) must not leave a half checkpoint behind.
+    struct RemoveUnlessRenamed {
+        const std::string& path;
+        ~RemoveUnlessRenamed()
+        {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    } cleanup{staging};
 
     const std::vector<PlannedTensor> planned = plan(c, initializer_range, options.dtype);
     std::map<std::string, const PlannedTensor*> by_name;

@@ -21,6 +21,7 @@ struct InitOptions {
     // quantization_config). Vectors other than norms are F32 when dtype is F32.
     DType dtype = DType::bf16;
     int64_t max_shard_bytes = int64_t(4) << 30;  // more than one shard adds an index file
+    std::string config_source = "config";       // named in errors about the config
 };
 
 // Validates `config` (as config.json would be), then writes config.json and the

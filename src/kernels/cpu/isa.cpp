@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <cpuid.h>
 #include <cstdlib>
 #include <string>
 
@@ -12,12 +13,23 @@ extern const KernelTable kScalarKernels;
 extern const KernelTable kAvx2Kernels;
 extern const KernelTable kAvx512Kernels;
 
+namespace {
+
+// Read from CPUID directly: clang's __builtin_cpu_supports does not know "f16c".
+bool cpu_has_f16c()
+{
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+
+}  // namespace
+
 bool isa_supported(Isa isa)
 {
     switch (isa) {
     case Isa::scalar: return true;
     case Isa::avx2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     case Isa::avx512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && isa_supported(Isa::avx2);
