@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev  # toolchain; clang + libFuzzer for the fuzz preset
-  nlohmann-json3-dev libfmt-dev libcli11-dev       # JSON, formatting, command line
+  nlohmann-json3-dev libfmt-dev libcli11-dev libonig-dev libutf8proc-dev pkg-config       # JSON, formatting, command line
   libgtest-dev python3                             # tests
 )
 

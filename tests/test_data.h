@@ -10,6 +10,10 @@
 namespace mariana::testing {
 
 inline std::string golden_dir(const std::string& name) { return std::string(MARIANA_SHARED_DIR) + "/golden/model/" + name; }
+inline std::string golden_tokenizer_dir(const std::string& name)
+{
+    return std::string(MARIANA_SHARED_DIR) + "/golden/tokenizer/" + name;
+}
 inline std::string data_dir(const std::string& name) { return std::string(MARIANA_TEST_DATA_DIR) + "/" + name; }
 
 inline std::vector<float> read_f32(const std::string& path)
@@ -20,6 +24,18 @@ inline std::vector<float> read_f32(const std::string& path)
     in.seekg(0);
     in.read(reinterpret_cast<char*>(values.data()), std::streamsize(values.size() * sizeof(float)));
     return values;
+}
+
+// The lines of a JSON Lines file, split on '\n' only: the golden files hold raw U+2028,
+// U+0085 and U+FEFF inside strings, which other line splitters treat as breaks.
+inline std::vector<std::string> read_lines(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line, '\n');)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
 }
 
 }  // namespace mariana::testing
