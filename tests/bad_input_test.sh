@@ -46,6 +46,8 @@ flunk() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 run_capture() {
     # RUN: `mariana run` on the current case folder.
     [[ $1 == RUN ]] && set -- "$MARIANA" run --model "$CASE_DIR" --tokens 1,2,3 -n 1 --threads 1
+    # TOKENIZE: `mariana tokenize` of one line with the current case folder.
+    [[ $1 == TOKENIZE ]] && set -- bash -c 'echo "{\"text\": \"hello\"}" | "$1" tokenize --model "$2"' _ "$MARIANA" "$CASE_DIR"
     timeout 60 "$@" >"$WORK/out" 2>"$WORK/err"
     rc=$?
 }
@@ -144,8 +146,11 @@ if op == "json-set":  # FILE KEY JSON_VALUE   (KEY may be a.b for nested objects
     *parents, last = key.split(".")
     node = doc
     for p in parents:
-        node = node[p]
-    node[last] = json.loads(value)
+        node = node[int(p)] if isinstance(node, list) else node[p]
+    if isinstance(node, list):
+        node[int(last)] = json.loads(value)
+    else:
+        node[last] = json.loads(value)
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)
 elif op == "json-set-raw":  # FILE KEY TEXT: the value written verbatim (e.g. 1e999)
@@ -424,6 +429,59 @@ if [[ -e $WORK/init-out || -e $WORK/init-out.partial ]]; then
 else
     pass "init: failed write cleans up"
 fi
+
+# ---- tokenizer.json and the tokenize / detokenize commands ------------------------------
+
+TOK=$2/golden/tokenizer/llama3
+new_tokenizer() {
+    [[ -n $CASE_DIR ]] && rm -rf "$CASE_DIR"
+    CASE_DIR=$WORK/$1
+    mkdir -p "$CASE_DIR"
+    cp "$TOK/tokenizer.json" "$TOK/tokenizer_config.json" "$CASE_DIR/"
+    chmod u+w "$CASE_DIR"/*
+}
+TJ() { echo "$CASE_DIR/tokenizer.json"; }
+
+expect_error "tokenize: folder without tokenizer.json" "$WORK/no-such-model" "tokenizer.json" -- \
+    "$MARIANA" tokenize --model "$WORK/no-such-model"
+
+new_tokenizer tok-truncated
+edit truncate-half "$(TJ)"
+expect_error "tokenizer.json truncated" "$(TJ)" "invalid JSON" -- TOKENIZE
+
+new_tokenizer tok-wordpiece
+edit json-set "$(TJ)" model.type '"WordPiece"'
+expect_error "tokenizer.json with an unsupported model" "$(TJ)" "WordPiece" -- TOKENIZE
+
+new_tokenizer tok-metaspace
+edit json-set "$(TJ)" pre_tokenizer '{"type": "Metaspace", "replacement": "▁"}'
+expect_error "tokenizer.json with an unsupported pre_tokenizer" "$(TJ)" "Metaspace" -- TOKENIZE
+
+new_tokenizer tok-decoder
+edit json-set "$(TJ)" decoder.type '"WordPiece"'
+expect_error "tokenizer.json with an unsupported decoder" "$(TJ)" "decoder" "WordPiece" -- TOKENIZE
+
+new_tokenizer tok-regex
+edit json-set "$(TJ)" pre_tokenizer.pretokenizers.0.pattern.Regex '"(unclosed[a-"'
+expect_error "tokenizer.json with a regex that does not compile" "$(TJ)" "Split #1" "does not compile" -- TOKENIZE
+
+new_tokenizer tok-merge
+edit json-set "$(TJ)" model.merges.5 '"notatoken alsonot"'
+expect_error "tokenizer.json with a merge of unknown tokens" "$(TJ)" "merge #5" -- TOKENIZE
+
+new_tokenizer tok-added
+edit json-set "$(TJ)" added_tokens.0.id '"zero"'
+expect_error "tokenizer.json with a non-integer added token id" "$(TJ)" "added token" -- TOKENIZE
+rm -rf "$CASE_DIR" && CASE_DIR=
+
+expect_error "tokenize: malformed JSON on line 2" "stdin line 2" "invalid JSON" -- \
+    bash -c 'printf "{\"text\": \"a\"}\n{oops\n" | "$1" tokenize --model "$2"' _ "$MARIANA" "$TOK"
+expect_error "tokenize: line without text" "stdin line 1" "text" -- \
+    bash -c 'echo "{\"ids\": [1]}" | "$1" tokenize --model "$2"' _ "$MARIANA" "$TOK"
+expect_error "detokenize: id beyond the vocabulary" "stdin line 1" "999999999" -- \
+    bash -c 'echo "{\"ids\": [1, 999999999]}" | "$1" detokenize --model "$2"' _ "$MARIANA" "$TOK"
+expect_error "detokenize: ids not a list" "stdin line 1" "ids" -- \
+    bash -c 'echo "{\"ids\": \"1,2\"}" | "$1" detokenize --model "$2"' _ "$MARIANA" "$TOK"
 
 # ---- command-line usage errors (CLI11's own status and message) -------------------------
 

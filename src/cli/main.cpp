@@ -26,6 +26,8 @@ int main(int argc, char** argv)
         mariana::add_run_command(app),
         mariana::add_inspect_command(app),
         mariana::add_bench_command(app),
+        mariana::add_tokenize_command(app),
+        mariana::add_detokenize_command(app),
     };
     try {
         app.parse(argc, argv);

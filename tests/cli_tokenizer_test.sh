@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End to end through `mariana tokenize` and `mariana detokenize` on every golden tokenizer
+# case (shared/golden/tokenizer/*/cases.jsonl): ids with and without special tokens, and
+# decoded text with and without special tokens. Usage: cli_tokenizer_test.sh MARIANA SHARED_DIR
+set -uo pipefail
+mariana=$1 shared=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+for dir in "$shared"/golden/tokenizer/*/; do
+  name=$(basename "$dir")
+  # Inputs for both commands, one JSON object a line, split on "\n" only.
+  python3 - "$dir/cases.jsonl" "$tmp" <<'PY'
+import json, sys
+cases = [json.loads(l) for l in open(sys.argv[1], "rb").read().split(b"\n") if l]
+with open(f"{sys.argv[2]}/texts.jsonl", "w", encoding="utf-8") as t, open(f"{sys.argv[2]}/ids.jsonl", "w") as i:
+    for c in cases:
+        t.write(json.dumps({"text": c["text"]}, ensure_ascii=False) + "\n")
+        i.write(json.dumps({"ids": c["ids"]}) + "\n")
+PY
+  "$mariana" tokenize --model "$dir" <"$tmp/texts.jsonl" >"$tmp/plain.out" &&
+    "$mariana" tokenize --model "$dir" --add-special-tokens <"$tmp/texts.jsonl" >"$tmp/special.out" &&
+    "$mariana" detokenize --model "$dir" <"$tmp/ids.jsonl" >"$tmp/decoded.out" &&
+    "$mariana" detokenize --model "$dir" --skip-special-tokens <"$tmp/ids.jsonl" >"$tmp/skipped.out"
+  status=$?
+  if [[ $status -ne 0 ]]; then
+    echo "FAIL $name: a command exited $status"
+    failed=$((failed + 1))
+    continue
+  fi
+  # Two DeepSeek cases need Unicode 16 letters (see tests/tokenizer_test.cpp); only their
+  # ids are exempt.
+  if python3 - "$dir/cases.jsonl" "$tmp" "$name" <<'PY'; then
+import json, sys
+cases = [json.loads(l) for l in open(sys.argv[1], "rb").read().split(b"\n") if l]
+out = {k: [json.loads(l) for l in open(f"{sys.argv[2]}/{k}.out", "rb").read().split(b"\n") if l]
+       for k in ("plain", "special", "decoded", "skipped")}
+unicode16 = {320, 322} if sys.argv[3] == "deepseek-v3" else set()
+bad = []
+for n, c in enumerate(cases):
+    if c["id"] not in unicode16:
+        if out["plain"][n]["ids"] != c["ids"]: bad.append(f"case {c['id']}: ids")
+        if out["special"][n]["ids"] != c["ids_with_special"]: bad.append(f"case {c['id']}: ids_with_special")
+    want = c.get("decoded_clean_up", c["decoded"])
+    if out["decoded"][n]["text"] != want: bad.append(f"case {c['id']}: decoded")
+    if "decoded_clean_up" not in c and out["skipped"][n]["text"] != c["decoded_skip_special"]:
+        bad.append(f"case {c['id']}: decoded_skip_special")
+assert all(len(v) == len(cases) for v in out.values()), "line counts differ"
+assert not bad, "; ".join(bad[:10])
+PY
+    echo "ok   $name: tokenize and detokenize match every case"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $name"
+    failed=$((failed + 1))
+  fi
+done
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
