@@ -4,17 +4,17 @@
 #
 #   tests/run_fuzz.sh [SECONDS_PER_FUZZER]     (default 20; run from anywhere)
 #
-# Builds only the two fuzzer targets (and the libraries they link), with -j2.
+# Builds only the fuzzer targets (and the libraries they link), with -j2.
 set -eu
 SECONDS_EACH=${1:-20}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 cmake --preset fuzz >/dev/null
-cmake --build build/fuzz -j2 --target safetensors_fuzzer config_fuzzer
+cmake --build build/fuzz -j2 --target safetensors_fuzzer config_fuzzer tokenizer_fuzzer
 
 status=0
-for kind in safetensors config; do
+for kind in safetensors config tokenizer; do
     bash tests/fuzz_smoke.sh "build/fuzz/fuzz/${kind}_fuzzer" "fuzz/corpus/$kind" "$SECONDS_EACH" || status=1
 done
 exit $status

@@ -1,8 +1,10 @@
-// mariana run: generate token ids from a prompt of token ids.
+// mariana run: generate from a prompt, given as text (-p, through the model's tokenizer)
+// or as token ids (--tokens, printing ids).
 #include "cli/commands.h"
 #include "core/error.h"
 #include "model/model.h"
-#include "runtime/generator.h"
+#include "formats/tokenizer/stream_decoder.h"
+#include "runtime/session.h"
 
 #include <chrono>
 #include <cstdio>
@@ -39,33 +41,56 @@ std::vector<int32_t> parse_token_list(const std::string& text)
 std::function<void()> add_run_command(CLI::App& app)
 {
     struct Args {
-        std::string model, tokens;
+        std::string model, tokens, prompt;
         GenerateOptions generate;
         int threads = 0;
     };
     auto args = std::make_shared<Args>();
-    CLI::App* command = app.add_subcommand("run", "Generate token ids from a prompt of token ids");
-    command->add_option("--model", args->model, "Checkpoint folder")->required();
-    command->add_option("--tokens", args->tokens, "Prompt token ids, comma-separated")->required();
+    CLI::App* command = app.add_subcommand("run", "Generate from a text prompt (-p) or from token ids (--tokens)");
+    command->add_option("--model", args->model, "Checkpoint folder (with tokenizer.json for -p)")->required();
+    CLI::Option* tokens = command->add_option("--tokens", args->tokens, "Prompt token ids, comma-separated; prints ids");
+    CLI::Option* prompt = command->add_option("-p,--prompt", args->prompt, "Prompt text; prints text");
+    tokens->excludes(prompt);
     command->add_option("-n,--max-new-tokens", args->generate.max_new_tokens, "Tokens to generate")->check(CLI::NonNegativeNumber);
     command->add_option("--temperature", args->generate.sampler.temperature, "0: greedy");
     command->add_option("--top-p", args->generate.sampler.top_p, "Nucleus sampling mass");
     command->add_option("--top-k", args->generate.sampler.top_k, "Sample among the k most likely (0: all)");
+    command->add_option("--min-p", args->generate.sampler.min_p, "Drop tokens less likely than this fraction of the best");
+    command->add_option("--repetition-penalty", args->generate.sampler.repetition_penalty, "1: off; 1.1 is mild");
     command->add_option("--seed", args->generate.sampler.seed, "Sampling seed");
     command->add_flag("!--ignore-eos", args->generate.stop_at_eos, "Keep generating after the end-of-sequence token");
     add_threads_option(*command, args->threads);
     return [command, args] {
         if (!command->parsed()) return;
-        const std::vector<int32_t> prompt = parse_token_list(args->tokens);
+        if (args->prompt.empty() && args->tokens.empty()) fail("run: give a prompt, -p TEXT or --tokens IDS");
         std::unique_ptr<Model> model = load_model(args->model);
         ThreadPool pool(args->threads);
         const auto start = std::chrono::steady_clock::now();
-        bool first = true;
-        const auto tokens = generate(*model, prompt, args->generate, pool, [&](int32_t token) {
-            std::printf(first ? "%d" : ",%d", token);
-            std::fflush(stdout);
-            first = false;
-        });
+        std::vector<int32_t> prompt, tokens;
+        if (!args->prompt.empty()) {
+            const Tokenizer tokenizer = Tokenizer::load(args->model);
+            prompt = tokenizer.encode(args->prompt, true);
+            if (tokenizer.eos_id() >= 0) args->generate.stop_tokens.push_back(tokenizer.eos_id());
+            StreamDecoder text(tokenizer, true);
+            auto print = [](const std::string& piece) {
+                std::fwrite(piece.data(), 1, piece.size(), stdout);
+                std::fflush(stdout);
+            };
+            tokens = generate(*model, prompt, args->generate, pool, [&](int32_t token) {
+                print(text.push(token));
+                return true;
+            });
+            print(text.finish());
+        } else {
+            prompt = parse_token_list(args->tokens);
+            bool first = true;
+            tokens = generate(*model, prompt, args->generate, pool, [&](int32_t token) {
+                std::printf(first ? "%d" : ",%d", token);
+                std::fflush(stdout);
+                first = false;
+                return true;
+            });
+        }
         std::printf("\n");
         std::fflush(stdout);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -15,10 +15,24 @@ Sampler::Sampler(const SamplerOptions& options) : options_(options), rng_(option
         fail("temperature must be a finite number >= 0, got {}", options.temperature);
     if (!(options.top_p > 0.0f && options.top_p <= 1.0f)) fail("top-p must be in (0, 1], got {}", options.top_p);
     if (options.top_k < 0) fail("top-k must be >= 0, got {}", options.top_k);
+    if (!(options.min_p >= 0.0f && options.min_p < 1.0f)) fail("min-p must be in [0, 1), got {}", options.min_p);
+    if (!(options.repetition_penalty > 0.0f) || !std::isfinite(options.repetition_penalty))
+        fail("repetition penalty must be a finite number > 0, got {}", options.repetition_penalty);
 }
 
-int32_t Sampler::sample(std::span<const float> logits)
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> context)
 {
+    if (options_.repetition_penalty != 1.0f && !context.empty()) {
+        penalized_.assign(logits.begin(), logits.end());
+        for (const int32_t id : context) {
+            if (id < 0 || size_t(id) >= penalized_.size()) continue;
+            // Each token once, however often it occurs: compare with the original logit.
+            const float original = logits[size_t(id)];
+            penalized_[size_t(id)] =
+                original > 0 ? original / options_.repetition_penalty : original * options_.repetition_penalty;
+        }
+        logits = penalized_;
+    }
     if (options_.temperature == 0.0f)
         return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
 
@@ -37,6 +51,8 @@ int32_t Sampler::sample(std::span<const float> logits)
     size_t keep = 0;
     double mass = 0.0;
     while (keep < k && mass < options_.top_p * sum) mass += probs[keep++];
+    // Min-p: probs[0] is the most likely candidate.
+    while (keep > 1 && probs[keep - 1] < options_.min_p * probs[0]) --keep;
     std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + ptrdiff_t(std::max<size_t>(keep, 1)));
     return ids[pick(rng_)];
 }

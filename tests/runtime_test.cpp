@@ -1,0 +1,107 @@
+// The generation runtime: sampling options, the session's reuse of cached prefixes, and
+// the reasoning splitter that chat and the server use to set <think> text apart.
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "model/model.h"
+#include "runtime/reasoning_stream.h"
+#include "runtime/sampler.h"
+#include "runtime/session.h"
+#include "test_data.h"
+
+#include <gtest/gtest.h>
+
+namespace mariana {
+namespace {
+
+using Pieces = std::vector<ReasoningStream::Piece>;
+
+// Feeds `text` cut at every pair of positions and merges adjacent pieces of the same kind;
+// the result must not depend on where the chunks were cut.
+Pieces split_every_way(std::string_view text, bool starts_in_reasoning, const Pieces& expected)
+{
+    for (size_t a = 0; a <= text.size(); ++a) {
+        for (size_t b = a; b <= text.size(); ++b) {
+            ReasoningStream stream(starts_in_reasoning);
+            Pieces got;
+            auto add = [&](const Pieces& pieces) {
+                for (const auto& p : pieces) {
+                    if (!got.empty() && got.back().reasoning == p.reasoning) got.back().text += p.text;
+                    else got.push_back(p);
+                }
+            };
+            add(stream.push(text.substr(0, a)));
+            add(stream.push(text.substr(a, b - a)));
+            add(stream.push(text.substr(b)));
+            add(stream.finish());
+            if (got != expected) return got;
+        }
+    }
+    return expected;
+}
+
+TEST(ReasoningStream, SeparatesThinkingFromAnswerWhereverChunksAreCut)
+{
+    // R1: the prompt opened the block, the output only closes it.
+    const Pieces r1 = {{true, "Let me add: 2+2=4.\n"}, {false, "\n\nThe answer is 4."}};
+    EXPECT_EQ(split_every_way("Let me add: 2+2=4.\n</think>\n\nThe answer is 4.", true, r1), r1);
+    // A model that opens the block itself, after blank text.
+    const Pieces opened = {{false, "\n"}, {true, "hmm"}, {false, " yes"}};
+    EXPECT_EQ(split_every_way("\n<think>hmm</think> yes", false, opened), opened);
+    // Once the answer has begun, a "<think>" is text, and a half tag at the end is flushed.
+    const Pieces literal = {{false, "Use <think> tags </thi"}};
+    EXPECT_EQ(split_every_way("Use <think> tags </thi", false, literal), literal);
+    // A reply cut off while thinking stays reasoning.
+    const Pieces cut = {{true, "still thinking </thin"}};
+    EXPECT_EQ(split_every_way("still thinking </thin", true, cut), cut);
+}
+
+TEST(ReasoningStream, KnowsWhenAPromptOpensReasoning)
+{
+    EXPECT_TRUE(prompt_opens_reasoning("<｜User｜>hi<｜Assistant｜><think>\n"));
+    EXPECT_FALSE(prompt_opens_reasoning("<｜User｜>hi<｜Assistant｜>"));
+    EXPECT_FALSE(prompt_opens_reasoning("<think>a</think>b<｜Assistant｜>"));
+}
+
+TEST(Sampler, MinPAndRepetitionPenalty)
+{
+    const std::vector<float> logits = {2.0f, 1.9f, -1.0f, 0.5f};
+    // min-p 0.5 at temperature 1 keeps ids 0 and 1 (e^-0.1 > 0.5), never 2 or 3.
+    Sampler min_p({.temperature = 1.0f, .min_p = 0.5f, .seed = 7});
+    for (int i = 0; i < 200; ++i) EXPECT_LT(min_p.sample(logits), 2);
+    // Greedy with a penalty: id 0 (seen) drops to 2/1.3 < 1.9, so id 1 wins; a negative
+    // logit is multiplied, so a seen id 2 only gets less likely.
+    Sampler penalized({.repetition_penalty = 1.3f});
+    const std::vector<int32_t> seen = {0, 2, 0};
+    EXPECT_EQ(penalized.sample(logits, seen), 1);
+    EXPECT_EQ(penalized.sample(logits), 0);
+    EXPECT_THROW(Sampler({.min_p = 1.0f}), Error);
+    EXPECT_THROW(Sampler({.repetition_penalty = 0.0f}), Error);
+}
+
+// A second call that extends the first conversation reuses its cache rows and must give
+// exactly what a fresh session computes from scratch; so must one that rewrites the middle.
+TEST(Session, ReusedPrefixGivesTheSameTokensAsAFreshStart)
+{
+    ThreadPool pool(2);
+    std::unique_ptr<Model> model = load_model(testing::golden_dir("v3-tiny"));
+    GenerateOptions options;
+    options.max_new_tokens = 6;
+    options.stop_at_eos = false;
+    Session session(*model, 64);
+    std::vector<int32_t> context = {5, 17, 42, 7, 99};
+    const std::vector<int32_t> first = session.generate(context, options, pool);
+    EXPECT_EQ(first, generate(*model, context, options, pool));
+
+    context.insert(context.end(), first.begin(), first.end());
+    context.insert(context.end(), {11, 12});
+    EXPECT_EQ(session.generate(context, options, pool), generate(*model, context, options, pool));
+
+    context[3] = 8;  // an earlier turn changed: recompute from there
+    EXPECT_EQ(session.generate(context, options, pool), generate(*model, context, options, pool));
+
+    std::vector<int32_t> too_long(65, 1);
+    EXPECT_THROW(session.generate(too_long, options, pool), Error);
+}
+
+}  // namespace
+}  // namespace mariana
