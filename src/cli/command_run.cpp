@@ -1,6 +1,7 @@
 // mariana run: generate from a prompt, given as text (-p, through the model's tokenizer)
 // or as token ids (--tokens, printing ids).
 #include "cli/commands.h"
+#include "cli/sampling_options.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "formats/tokenizer/stream_decoder.h"
@@ -52,12 +53,7 @@ std::function<void()> add_run_command(CLI::App& app)
     CLI::Option* prompt = command->add_option("-p,--prompt", args->prompt, "Prompt text; prints text");
     tokens->excludes(prompt);
     command->add_option("-n,--max-new-tokens", args->generate.max_new_tokens, "Tokens to generate")->check(CLI::NonNegativeNumber);
-    command->add_option("--temperature", args->generate.sampler.temperature, "0: greedy");
-    command->add_option("--top-p", args->generate.sampler.top_p, "Nucleus sampling mass");
-    command->add_option("--top-k", args->generate.sampler.top_k, "Sample among the k most likely (0: all)");
-    command->add_option("--min-p", args->generate.sampler.min_p, "Drop tokens less likely than this fraction of the best");
-    command->add_option("--repetition-penalty", args->generate.sampler.repetition_penalty, "1: off; 1.1 is mild");
-    command->add_option("--seed", args->generate.sampler.seed, "Sampling seed");
+    add_sampling_options(*command, args->generate.sampler);
     command->add_flag("!--ignore-eos", args->generate.stop_at_eos, "Keep generating after the end-of-sequence token");
     add_threads_option(*command, args->threads);
     return [command, args] {
