@@ -11,10 +11,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 cmake --preset fuzz >/dev/null
-cmake --build build/fuzz -j2 --target safetensors_fuzzer config_fuzzer tokenizer_fuzzer
+cmake --build build/fuzz -j2 --target safetensors_fuzzer config_fuzzer tokenizer_fuzzer jinja_fuzzer
 
 status=0
-for kind in safetensors config tokenizer; do
+for kind in safetensors config tokenizer jinja; do
     bash tests/fuzz_smoke.sh "build/fuzz/fuzz/${kind}_fuzzer" "fuzz/corpus/$kind" "$SECONDS_EACH" || status=1
 done
 exit $status

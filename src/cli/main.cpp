@@ -28,6 +28,7 @@ int main(int argc, char** argv)
         mariana::add_bench_command(app),
         mariana::add_tokenize_command(app),
         mariana::add_detokenize_command(app),
+        mariana::add_chat_template_command(app),
     };
     try {
         app.parse(argc, argv);
