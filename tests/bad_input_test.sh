@@ -483,6 +483,38 @@ expect_error "detokenize: id beyond the vocabulary" "stdin line 1" "999999999" -
 expect_error "detokenize: ids not a list" "stdin line 1" "ids" -- \
     bash -c 'echo "{\"ids\": \"1,2\"}" | "$1" detokenize --model "$2"' _ "$MARIANA" "$TOK"
 
+# ---- tokenizer train ---------------------------------------------------------------------
+
+printf 'some text to learn from\n' >"$WORK/train.txt"
+: >"$WORK/empty.txt"
+printf '{"text": "ok"}\n{"text": "unterminated\n' >"$WORK/broken.jsonl"
+printf '{"content": "no text field"}\n' >"$WORK/no-text.jsonl"
+mkdir -p "$WORK/taken" && touch "$WORK/taken/file"
+expect_error "tokenizer train: missing file" "$WORK/no-such.txt" -- \
+    "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok1" "$WORK/train.txt" "$WORK/no-such.txt"
+expect_error "tokenizer train: empty corpus" "$WORK/empty.txt" "no text" -- \
+    "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok2" "$WORK/empty.txt"
+expect_error "tokenizer train: vocabulary below bytes + specials" "--vocab-size 100" "263" -- \
+    "$MARIANA" tokenizer train --vocab-size 100 --out "$WORK/tok3" "$WORK/train.txt"
+expect_error "tokenizer train: absurd vocabulary" "--vocab-size 4611686018427387904" -- \
+    "$MARIANA" tokenizer train --vocab-size 4611686018427387904 --out "$WORK/tok4" "$WORK/train.txt"
+expect_error "tokenizer train: malformed JSON Lines" "$WORK/broken.jsonl:2" -- \
+    "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok5" "$WORK/broken.jsonl"
+expect_error "tokenizer train: JSON Lines without text" "$WORK/no-text.jsonl:1" '"text"' -- \
+    "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok6" "$WORK/no-text.jsonl"
+expect_error "tokenizer train: --out is a folder with files" "$WORK/taken" "refusing" -- \
+    "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/taken" "$WORK/train.txt"
+[[ ! -e $WORK/tok5 && ! -e $WORK/tok5.partial ]] && pass "tokenizer train: nothing left behind after an error" ||
+    flunk "tokenizer train: nothing left behind after an error" "$WORK/tok5 or .partial exists"
+# Invalid UTF-8 is repaired, not refused: a warning naming the file, and a tokenizer.
+printf 'caf\xe9 au lait \xff\xfe\n' >"$WORK/latin1.txt"
+run_capture "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok7" "$WORK/latin1.txt"
+if [[ $rc -eq 0 && -f $WORK/tok7/tokenizer.json ]] && grep -qF "$WORK/latin1.txt: 3 invalid UTF-8" "$WORK/err"; then
+    pass "tokenizer train: invalid UTF-8 repaired with a warning"
+else
+    flunk "tokenizer train: invalid UTF-8 repaired with a warning" "status $rc: $(head -c 2000 "$WORK/err")"
+fi
+
 # ---- command-line usage errors (CLI11's own status and message) -------------------------
 
 expect_usage_error "usage: no subcommand" "$MARIANA"
@@ -494,6 +526,8 @@ expect_usage_error "usage: --threads 100000" "$MARIANA" run --model "$V3" --toke
 expect_usage_error "usage: --temperature abc" "$MARIANA" run --model "$V3" --tokens 1,2 --temperature abc
 expect_usage_error "usage: init --dtype int4" \
     "$MARIANA" init --config "$V3/config.json" --out "$WORK/init-out" --dtype int4
+expect_usage_error "usage: tokenizer train without files" "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok8"
+expect_usage_error "usage: tokenizer without train" "$MARIANA" tokenizer
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

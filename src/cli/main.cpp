@@ -29,6 +29,7 @@ int main(int argc, char** argv)
         mariana::add_tokenize_command(app),
         mariana::add_detokenize_command(app),
         mariana::add_chat_template_command(app),
+        mariana::add_tokenizer_command(app),
     };
     try {
         app.parse(argc, argv);
