@@ -30,6 +30,7 @@ int main(int argc, char** argv)
         mariana::add_detokenize_command(app),
         mariana::add_chat_template_command(app),
         mariana::add_tokenizer_command(app),
+        mariana::add_chat_command(app),
     };
     try {
         app.parse(argc, argv);

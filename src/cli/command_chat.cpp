@@ -1,0 +1,202 @@
+// mariana chat: a multi-turn conversation in the terminal. Each turn renders the whole
+// conversation with the model's own chat template, and the session reruns only the tokens
+// that changed. The reply streams as it is generated, its <think> reasoning dimmed (or
+// hidden); Ctrl-C stops a reply and keeps the conversation. With stdin not a terminal,
+// each input line is one user message, so the command can be scripted.
+#include "cli/commands.h"
+#include "cli/sampling_options.h"
+#include "core/error.h"
+#include "formats/chat_template.h"
+#include "formats/tokenizer/stream_decoder.h"
+#include "model/model.h"
+#include "runtime/reasoning_stream.h"
+#include "runtime/session.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace mariana {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+void on_interrupt(int) { interrupted = true; }
+
+// SIGINT sets a flag instead of ending the program; without SA_RESTART a pending read of
+// stdin returns, so Ctrl-C at the prompt is noticed too.
+void catch_interrupts()
+{
+    struct sigaction action{};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+}
+
+struct ChatArgs {
+    std::string model, system;
+    GenerateOptions generate;
+    int64_t context = 4096;
+    bool hide_thinking = false;
+    int threads = 0;
+};
+
+// Prints a reply as it streams: reasoning dimmed on a terminal, between <think> tags
+// otherwise, or not at all with --hide-thinking.
+class ReplyPrinter {
+public:
+    ReplyPrinter(bool hide_thinking, bool terminal) : hide_(hide_thinking), terminal_(terminal) {}
+
+    void print(const std::vector<ReasoningStream::Piece>& pieces)
+    {
+        for (const auto& piece : pieces) {
+            if (piece.reasoning && hide_) continue;
+            if (piece.reasoning != in_reasoning_) {
+                in_reasoning_ = piece.reasoning;
+                write(terminal_ ? (in_reasoning_ ? "\x1b[2m" : "\x1b[0m") : (in_reasoning_ ? "<think>" : "</think>"));
+            }
+            write(piece.text);
+        }
+        std::fflush(stdout);
+    }
+    void end()
+    {
+        if (in_reasoning_) write(terminal_ ? "\x1b[0m" : "</think>");
+        in_reasoning_ = false;
+        write("\n");
+        std::fflush(stdout);
+    }
+
+private:
+    static void write(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+    bool hide_, terminal_;
+    bool in_reasoning_ = false;
+};
+
+class Chat {
+public:
+    Chat(const ChatArgs& args)
+        : args_(args),
+          model_(load_model(args.model)),
+          tokenizer_(Tokenizer::load(args.model)),
+          template_(ChatTemplate::load(args.model + "/tokenizer_config.json")),
+          session_(*model_, args.context),
+          pool_(args.threads)
+    {
+        Sampler check_options(args_.generate.sampler);  // bad sampling flags fail now, not at the first reply
+        if (tokenizer_.eos_id() >= 0) args_.generate.stop_tokens.push_back(tokenizer_.eos_id());
+        reset();
+    }
+
+    void reset()
+    {
+        messages_ = nlohmann::ordered_json::array();
+        if (!args_.system.empty()) messages_.push_back({{"role", "system"}, {"content", args_.system}});
+    }
+
+    void reply(const std::string& user_text, bool terminal)
+    {
+        messages_.push_back({{"role", "user"}, {"content", user_text}});
+        const std::string prompt =
+            template_.render(messages_, true, nullptr, nlohmann::ordered_json::object());
+        const std::vector<int32_t> ids = tokenizer_.encode(prompt, false);  // the template wrote BOS
+        StreamDecoder decoder(tokenizer_, true);
+        ReasoningStream reasoning(prompt_opens_reasoning(prompt));
+        ReplyPrinter printer(args_.hide_thinking, terminal);
+        std::string text;  // the reply as the model wrote it, for the next turn's template
+        interrupted = false;
+        session_.generate(ids, args_.generate, pool_, [&](int32_t token) {
+            const std::string piece = decoder.push(token);
+            text += piece;
+            printer.print(reasoning.push(piece));
+            return !interrupted;
+        });
+        const std::string rest = decoder.finish();
+        text += rest;
+        printer.print(reasoning.push(rest));
+        printer.print(reasoning.finish());
+        printer.end();
+        if (interrupted) std::fprintf(stderr, "[stopped]\n");
+        interrupted = false;
+        messages_.push_back({{"role", "assistant"}, {"content", text}});
+    }
+
+private:
+    ChatArgs args_;
+    std::unique_ptr<Model> model_;
+    Tokenizer tokenizer_;
+    ChatTemplate template_;
+    Session session_;
+    ThreadPool pool_;
+    nlohmann::ordered_json messages_;
+};
+
+constexpr const char* kHelp = "/reset starts a new conversation, /quit (or Ctrl-D) leaves, Ctrl-C stops a reply.";
+
+void run_chat(const ChatArgs& args)
+{
+    const bool terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    Chat chat(args);
+    catch_interrupts();
+    if (terminal) std::printf("%s\n", kHelp);
+    for (;;) {
+        if (terminal) {
+            std::printf("\n> ");
+            std::fflush(stdout);
+        }
+        std::string line;
+        if (!std::getline(std::cin, line)) {
+            if (!interrupted) break;  // end of input
+            interrupted = false;      // Ctrl-C at the prompt: ask again
+            std::cin.clear();
+            std::clearerr(stdin);
+            std::printf("\n");
+            continue;
+        }
+        if (line == "/quit" || line == "/exit") break;
+        if (line == "/reset") {
+            chat.reset();
+            std::printf("[new conversation]\n");
+        } else if (line == "/help") {
+            std::printf("%s\n", kHelp);
+        } else if (!line.empty() && line[0] == '/') {
+            std::printf("unknown command %s; %s\n", line.c_str(), kHelp);
+        } else if (!line.empty()) {
+            chat.reply(line, terminal);
+        }
+        std::fflush(stdout);
+    }
+}
+
+}  // namespace
+
+std::function<void()> add_chat_command(CLI::App& app)
+{
+    auto args = std::make_shared<ChatArgs>();
+    // Sampling defaults as DeepSeek recommends for R1-style models.
+    args->generate.sampler.temperature = 0.6f;
+    args->generate.sampler.top_p = 0.95f;
+    args->generate.max_new_tokens = 2048;
+    CLI::App* command = app.add_subcommand("chat", "Talk with a model in the terminal (one message per line on stdin)");
+    command->add_option("--model", args->model, "Folder with the checkpoint, tokenizer.json and tokenizer_config.json")
+        ->required();
+    command->add_option("--system", args->system, "System prompt");
+    command->add_option("-n,--max-tokens", args->generate.max_new_tokens, "Most tokens per reply")
+        ->check(CLI::PositiveNumber);
+    add_sampling_options(*command, args->generate.sampler);
+    command->add_option("--context", args->context, "Most tokens in the conversation")->check(CLI::PositiveNumber);
+    command->add_flag("--hide-thinking", args->hide_thinking, "Do not print the <think> reasoning");
+    add_threads_option(*command, args->threads);
+    return [command, args] {
+        if (command->parsed()) run_chat(*args);
+    };
+}
+
+}  // namespace mariana

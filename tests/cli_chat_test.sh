@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `mariana chat` scripted through stdin, on a tiny random model with a tokenizer trained
+# here: replies stream one per message, /reset really starts over (the same message
+# after /reset gets the same greedy reply as the first time), reasoning is set apart
+# between <think> tags or hidden, and bad flags fail before any reply.
+# Usage: cli_chat_test.sh MARIANA SOURCE_DIR
+set -uo pipefail
+mariana=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+cat "$src"/README.md "$src"/docs/*.md >"$tmp/corpus.txt"
+"$mariana" tokenizer train --vocab-size 1024 --out "$tmp/tok" "$tmp/corpus.txt" >/dev/null &&
+  "$mariana" init --config "$src/recipes/configs/tiny-v3.json" --out "$tmp/model" --threads 2 >/dev/null &&
+  cp "$tmp"/tok/tokenizer*.json "$tmp/model/" || { echo "FAIL setup"; exit 1; }
+
+chat() { "$mariana" chat --model "$tmp/model" -n 12 --temperature 0 --threads 2 "$@"; }
+
+out=$(printf 'Hello there\nWhat is 2+2?\n/reset\nHello there\n' | chat 2>"$tmp/err")
+rc=$?
+mapfile -t lines <<<"$out"
+if [[ $rc -ne 0 ]]; then bad "two turns, reset, one more" "exit $rc: $(cat "$tmp/err")"
+elif [[ ${#lines[@]} -ne 4 || ${lines[2]} != "[new conversation]" ]]; then bad "two turns, reset, one more" "output: $out"
+elif [[ ${lines[0]} != "${lines[3]}" ]]; then bad "reset starts over" "'${lines[0]}' then '${lines[3]}'"
+else ok "one reply per message, and /reset starts over"; fi
+
+# R1's generation prompt opens <think>, so the reply starts as reasoning.
+[[ ${lines[0]} == "<think>"* ]] && ok "reasoning marked with <think> when stdout is not a terminal" ||
+  bad "reasoning marked" "${lines[0]}"
+hidden=$(echo 'Hello there' | chat --hide-thinking)
+[[ $hidden != *"<think>"* && ${#hidden} -lt ${#lines[0]} ]] && ok "--hide-thinking leaves the reasoning out" ||
+  bad "--hide-thinking" "$hidden"
+
+if echo hi | chat --top-p 3 >"$tmp/out" 2>"$tmp/err"; then bad "bad flag" "exited 0"
+elif grep -q "top-p" "$tmp/err" && [[ ! -s $tmp/out ]]; then ok "a bad sampling flag fails before any reply"
+else bad "bad flag" "$(cat "$tmp/err")"; fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
