@@ -1,7 +1,11 @@
 // Where the tests find their data, and small helpers to read it.
 #pragma once
 
+#include <stdlib.h>
+
 #include <cstdint>
+#include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -36,6 +40,32 @@ inline std::vector<std::string> read_lines(const std::string& path)
     for (std::string line; std::getline(in, line, '\n');)
         if (!line.empty()) lines.push_back(line);
     return lines;
+}
+
+// A fresh folder under the system's temporary directory, removed with everything in it.
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string pattern = (std::filesystem::temp_directory_path() / "mariana-test-XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create " + pattern);
+        path_ = pattern;
+    }
+    ~TempDir() { std::filesystem::remove_all(path_); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+inline std::string file_bytes(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 }  // namespace mariana::testing

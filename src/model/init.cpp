@@ -1,6 +1,7 @@
 #include "model/init.h"
 
 #include "core/error.h"
+#include "core/staged_directory.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
 #include "model/model.h"
@@ -8,13 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <numbers>
 
 namespace mariana {
 
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -170,20 +169,8 @@ void write_random_checkpoint(const Json& config_json, const std::string& out_dir
     const double initializer_range = JsonFields(config, options.config_source).number_or("initializer_range", 0.02);
     if (!(initializer_range > 0)) fail("{}: field 'initializer_range' must be positive", options.config_source);
 
-    if (fs::exists(out_dir) && !(fs::is_directory(out_dir) && fs::is_empty(out_dir)))
-        fail("{} already exists and is not an empty folder; refusing to overwrite it", out_dir);
-    const std::string staging = out_dir + ".partial";
-    fs::remove_all(staging);
-    fs::create_directories(staging);
-    // A failure part-way (disk full, bad option) must not leave a half checkpoint behind.
-    struct RemoveUnlessRenamed {
-        const std::string& path;
-        ~RemoveUnlessRenamed()
-        {
-            std::error_code ignored;
-            fs::remove_all(path, ignored);
-        }
-    } cleanup{staging};
+    StagedDirectory out(out_dir);
+    const std::string& staging = out.path();
 
     const std::vector<PlannedTensor> planned = plan(c, initializer_range, options.dtype);
     std::map<std::string, const PlannedTensor*> by_name;
@@ -229,8 +216,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& out_dir
         write_json("model.safetensors.index.json", {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
     }
     write_json("config.json", config);
-    if (fs::exists(out_dir)) fs::remove(out_dir);  // the empty folder checked above
-    fs::rename(staging, out_dir);
+    out.commit();
 }
 
 }  // namespace mariana

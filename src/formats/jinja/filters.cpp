@@ -112,7 +112,7 @@ Value f_title(Interpreter& in, const Value& v, const CallArgs& args)
     while (pos < s.size()) {
         const char32_t c = next_code_point(s, pos);
         const bool separator = is_python_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-        append_utf8(out, separator ? c : word_start ? to_upper(c) : to_lower(c));
+        utf8_append(out, separator ? c : word_start ? to_upper(c) : to_lower(c));
         word_start = separator;
     }
     return in.make_string(std::move(out));

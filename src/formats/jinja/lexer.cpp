@@ -258,7 +258,7 @@ private:
                 size_t p = pos;
                 const char32_t c = next_code_point(src_, p);
                 std::string shown;
-                append_utf8(shown, c);
+                utf8_append(shown, c);
                 fail_at(pos, c < 0x20 ? fmt::format("unexpected character U+{:04X}", unsigned(c))
                                       : fmt::format("unexpected character '{}'", shown));
             }
@@ -409,7 +409,7 @@ private:
                 p += n;
                 if (code > 0x10FFFF) fail_at(p - n - 2, "escape outside the Unicode range in string literal");
                 if (code >= 0xD800 && code <= 0xDFFF) fail_at(p - n - 2, "surrogate escape in string literal");
-                append_utf8(value, code);
+                utf8_append(value, code);
                 break;
             }
             case 'N': fail_at(p - 2, "\\N{...} escapes are not supported in string literals");
@@ -418,7 +418,7 @@ private:
                     char32_t code = char32_t(e - '0');
                     for (int i = 0; i < 2 && p < src_.size() && src_[p] >= '0' && src_[p] <= '7'; ++i, ++p)
                         code = code * 8 + char32_t(src_[p] - '0');
-                    append_utf8(value, code);
+                    utf8_append(value, code);
                 } else if (static_cast<unsigned char>(e) >= 0x80) {
                     // Jinja2 first writes non-ASCII characters as \x.., \u.... escapes, so a
                     // backslash before one keeps that escape text literally.

@@ -368,7 +368,7 @@ Value string_method(Interpreter& in, const std::string& s, const std::string& na
             else r = to_upper(c) != c ? to_upper(c) : to_lower(c);
             previous_cased = is_cased(c);
             first = false;
-            append_utf8(out, r);
+            utf8_append(out, r);
         }
         return in.make_string(std::move(out));
     }

@@ -23,25 +23,6 @@ char32_t next_code_point(std::string_view text, size_t& pos)
     return c;
 }
 
-void append_utf8(std::string& out, char32_t c)
-{
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (c >> 18));
-        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
 size_t find_invalid_utf8(std::string_view text)
 {
     size_t i = 0;
@@ -200,7 +181,7 @@ std::string python_upper(std::string_view text)
     while (pos < text.size()) {
         const char32_t c = next_code_point(text, pos);
         if (c == 0x00DF) out += "SS";
-        else append_utf8(out, to_upper(c));
+        else utf8_append(out, to_upper(c));
     }
     return out;
 }
@@ -227,7 +208,7 @@ std::string python_lower(std::string_view text)
         const char32_t c = cps[i];
         if (c == 0x0130) {  // İ → i + combining dot above
             out += 'i';
-            append_utf8(out, 0x0307);
+            utf8_append(out, 0x0307);
         } else if (c == 0x03A3) {
             // Final sigma: Σ after a cased letter and not before one becomes ς.
             size_t b = i;
@@ -235,9 +216,9 @@ std::string python_lower(std::string_view text)
             size_t a = i + 1;
             while (a < cps.size() && is_case_ignorable(cps[a])) ++a;
             const bool final = b > 0 && is_cased(cps[b - 1]) && !(a < cps.size() && is_cased(cps[a]));
-            append_utf8(out, final ? 0x03C2 : 0x03C3);
+            utf8_append(out, final ? 0x03C2 : 0x03C3);
         } else {
-            append_utf8(out, to_lower(c));
+            utf8_append(out, to_lower(c));
         }
     }
     return out;

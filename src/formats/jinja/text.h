@@ -5,6 +5,8 @@
 // the decoders here may assume well-formed input.
 #pragma once
 
+#include "core/utf8.h"  // utf8_append
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -15,7 +17,6 @@ namespace mariana::jinja {
 // Decodes the code point starting at text[pos] and advances pos past it. For bytes that
 // are not well-formed UTF-8 (never produced by the interpreter) it returns the byte value.
 char32_t next_code_point(std::string_view text, size_t& pos);
-void append_utf8(std::string& out, char32_t c);
 
 // Offset of the first ill-formed byte, or npos when all of text is valid UTF-8 (no
 // surrogates, no overlong forms, nothing above U+10FFFF).

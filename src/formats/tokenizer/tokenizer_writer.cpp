@@ -1,15 +1,14 @@
 #include "formats/tokenizer/tokenizer_writer.h"
 
 #include "core/error.h"
+#include "core/staged_directory.h"
 #include "formats/tokenizer/byte_level.h"
 
-#include <filesystem>
 #include <fstream>
 #include <unordered_set>
 
 namespace mariana {
 
-namespace fs = std::filesystem;
 using OrderedJson = nlohmann::ordered_json;
 
 namespace {
@@ -177,26 +176,11 @@ OrderedJson trained_tokenizer_config(int64_t model_max_length)
 
 void write_trained_tokenizer(const BpeModel& model, const std::string& dir, const TokenizerWriteOptions& options)
 {
-    if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir)))
-        fail("{} already exists and is not an empty folder; refusing to overwrite it", dir);
-    const std::string staging = dir + ".partial";
-    std::error_code error;
-    fs::remove_all(staging, error);
-    if (!fs::create_directories(staging, error) && error) fail("cannot create {}: {}", staging, error.message());
-    struct RemoveUnlessRenamed {
-        const std::string& path;
-        ~RemoveUnlessRenamed()
-        {
-            std::error_code ignored;
-            fs::remove_all(path, ignored);
-        }
-    } cleanup{staging};
-
+    StagedDirectory out(dir);
+    const std::string& staging = out.path();
     write_file(staging + "/tokenizer.json", trained_tokenizer_json(model));
     write_file(staging + "/tokenizer_config.json", trained_tokenizer_config(options.model_max_length));
-    if (fs::exists(dir)) fs::remove(dir);  // the empty folder checked above
-    fs::rename(staging, dir, error);
-    if (error) fail("cannot rename {} to {}: {}", staging, dir, error.message());
+    out.commit();
 }
 
 }  // namespace mariana
