@@ -11,6 +11,10 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
+  # A Node.js from elsewhere (e.g. NodeSource's nodejs, which bundles npm and conflicts with
+  # Debian's npm package) serves as well as Debian's.
+  [[ $p == nodejs ]] && command -v node >/dev/null && continue
+  [[ $p == npm ]] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
