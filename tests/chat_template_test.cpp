@@ -385,8 +385,8 @@ TEST(Jinja, Filters)
                      "{{ 2.5|round }}{{ 3.5|round }}{{ 2.675|round(2) }}{{ -3|abs }}"),
               "a\n  b|  a\n  b|a\n> \n> b|list has 3 items (42.5%)|a-b|&lt;b&gt;&amp;|2.04.02.673");
     EXPECT_EQ(render("{{ range(3)|list }}{{ range(1, 7, 2)|list }}{{ range(3, 0, -1)|list }}|{{ dict(a=1, b='x') }}|"
-                     "{{ namespace(a=1).a }}"),
-              "[0, 1, 2][1, 3, 5][3, 2, 1]|{'a': 1, 'b': 'x'}|1");
+                     "{{ namespace(a=1).a }}|{{ dict([['a', 1], ('b', 2)]) }}{{ namespace([['c', 3]]).c }}"),
+              "[0, 1, 2][1, 3, 5][3, 2, 1]|{'a': 1, 'b': 'x'}|1|{'a': 1, 'b': 2}3");
 }
 
 TEST(Jinja, StrftimeNow)

@@ -92,7 +92,8 @@ void fill_from(Interpreter& in, std::string_view function, const CallArgs& args,
         if (source.is_dict()) {
             for (const auto& [k, v] : source.as_dict().entries) set(k, v);
         } else {
-            for (const Value& pair : in.iterate(source)->items) {
+            const ListPtr pairs = in.iterate(source);  // range-for would not keep a temporary's member alive
+            for (const Value& pair : pairs->items) {
                 const ListPtr kv = in.iterate(pair);
                 if (kv->items.size() != 2) fail("{}() sequence elements must have length 2", function);
                 set(kv->items[0], kv->items[1]);
