@@ -29,19 +29,15 @@ PY
     failed=$((failed + 1))
     continue
   fi
-  # Two DeepSeek cases need Unicode 16 letters (see tests/tokenizer_test.cpp); only their
-  # ids are exempt.
-  if python3 - "$dir/cases.jsonl" "$tmp" "$name" <<'PY'; then
+  if python3 - "$dir/cases.jsonl" "$tmp" <<'PY'; then
 import json, sys
 cases = [json.loads(l) for l in open(sys.argv[1], "rb").read().split(b"\n") if l]
 out = {k: [json.loads(l) for l in open(f"{sys.argv[2]}/{k}.out", "rb").read().split(b"\n") if l]
        for k in ("plain", "special", "decoded", "skipped")}
-unicode16 = {320, 322} if sys.argv[3] == "deepseek-v3" else set()
 bad = []
 for n, c in enumerate(cases):
-    if c["id"] not in unicode16:
-        if out["plain"][n]["ids"] != c["ids"]: bad.append(f"case {c['id']}: ids")
-        if out["special"][n]["ids"] != c["ids_with_special"]: bad.append(f"case {c['id']}: ids_with_special")
+    if out["plain"][n]["ids"] != c["ids"]: bad.append(f"case {c['id']}: ids")
+    if out["special"][n]["ids"] != c["ids_with_special"]: bad.append(f"case {c['id']}: ids_with_special")
     want = c.get("decoded_clean_up", c["decoded"])
     if out["decoded"][n]["text"] != want: bad.append(f"case {c['id']}: decoded")
     if "decoded_clean_up" not in c and out["skipped"][n]["text"] != c["decoded_skip_special"]:

@@ -1,9 +1,12 @@
 #include "formats/tokenizer/regex.h"
 
 #include "core/error.h"
+#include "formats/tokenizer/unicode_16_additions.h"
 
 #include <oniguruma.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
 
 namespace mariana {
@@ -15,6 +18,12 @@ namespace {
 constexpr unsigned long kRetryLimitInMatch = 10'000'000;
 constexpr unsigned long kRetryLimitInSearch = 100'000'000;
 
+// The name under which Oniguruma knows a category's Unicode 16 additions.
+std::string additions_property(const unicode_16::CategoryAdditions& category)
+{
+    return std::string("MarianaUnicode16") + category.long_name;
+}
+
 void initialize_oniguruma()
 {
     static std::once_flag once;
@@ -23,7 +32,55 @@ void initialize_oniguruma()
         onig_initialize(encodings, 1);
         onig_set_retry_limit_in_match(kRetryLimitInMatch);
         onig_set_retry_limit_in_search(kRetryLimitInSearch);
+        for (const auto& category : unicode_16::kAdditions) {
+            // Oniguruma keeps the pointer, hence the tables' static storage.
+            const int code = onig_unicode_define_user_property(additions_property(category).c_str(),
+                                                               const_cast<OnigCodePoint*>(category.ranges));
+            if (code != ONIG_NORMAL) fail("Oniguruma refused the Unicode 16 table for \\p{{{}}} (code {})", category.short_name, code);
+        }
     });
+}
+
+bool same_name(std::string_view a, std::string_view b)
+{
+    return std::ranges::equal(a, b, [](char x, char y) { return std::tolower(uint8_t(x)) == std::tolower(uint8_t(y)); });
+}
+
+// Rewrites \p{L} as [\p{L}\p{MarianaUnicode16Letter}] (and \P{L} or \p{^L} as its negation)
+// for the five categories with additions, so the pattern classifies by Unicode 16. A nested
+// class is a union in Oniguruma's syntax, so the same text works inside and outside [...].
+std::string widen_to_unicode_16(std::string_view pattern)
+{
+    std::string out;
+    out.reserve(pattern.size());
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] != '\\' || i + 1 == pattern.size()) {
+            out += pattern[i];
+            continue;
+        }
+        const char kind = pattern[i + 1];
+        const size_t close = pattern.find('}', i);
+        if ((kind == 'p' || kind == 'P') && i + 2 < pattern.size() && pattern[i + 2] == '{' && close != std::string_view::npos) {
+            std::string_view name = pattern.substr(i + 3, close - (i + 3));
+            bool negated = kind == 'P';
+            if (name.starts_with('^')) {
+                negated = !negated;
+                name.remove_prefix(1);
+            }
+            const auto category = std::ranges::find_if(unicode_16::kAdditions, [&](const auto& c) {
+                return same_name(name, c.short_name) || same_name(name, c.long_name);
+            });
+            if (category != unicode_16::kAdditions.end()) {
+                out += negated ? "[^" : "[";
+                out += "\\p{" + std::string(name) + "}\\p{" + additions_property(*category) + "}]";
+                i = close;
+                continue;
+            }
+        }
+        out += pattern.substr(i, 2);  // any other escape, \\ included, stays as written
+        ++i;
+    }
+    return out;
 }
 
 std::string onig_message(int code, OnigErrorInfo* info)
@@ -45,8 +102,9 @@ struct Regex::Compiled {
 Regex::Regex(std::string_view pattern, std::string_view what) : compiled_(std::make_unique<Compiled>()), what_(what)
 {
     initialize_oniguruma();
+    const std::string widened = widen_to_unicode_16(pattern);
     OnigErrorInfo info;
-    const int code = onig_new(&compiled_->regex, bytes(pattern), bytes(pattern) + pattern.size(), ONIG_OPTION_NONE,
+    const int code = onig_new(&compiled_->regex, bytes(widened), bytes(widened) + widened.size(), ONIG_OPTION_NONE,
                               ONIG_ENCODING_UTF8, ONIG_SYNTAX_DEFAULT, &info);
     if (code != ONIG_NORMAL) {
         compiled_->regex = nullptr;

@@ -1,7 +1,9 @@
 // A compiled regular expression with the semantics of Hugging Face tokenizers' patterns.
 // Backed by Oniguruma, the engine the reference itself uses, so \s, \p{...}, case folding
-// and alternation behave identically without rewriting patterns (see golden/tokenizer/
-// NOTES.md, section 7). Input must be valid UTF-8.
+// and alternation behave identically (see golden/tokenizer/NOTES.md, section 7). The one
+// rewrite: \p{L}, \p{M}, \p{N}, \p{P} and \p{S} take in the code points Unicode 16 added,
+// since Debian's Oniguruma has Unicode 14 tables (unicode_16_additions.h). Input must be
+// valid UTF-8.
 #pragma once
 
 #include <memory>
