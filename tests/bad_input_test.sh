@@ -469,6 +469,26 @@ new_tokenizer tok-merge
 edit json-set "$(TJ)" model.merges.5 '"notatoken alsonot"'
 expect_error "tokenizer.json with a merge of unknown tokens" "$(TJ)" "merge #5" -- TOKENIZE
 
+new_tokenizer tok-vocab-value
+edit json-set "$(TJ)" model.vocab.hello '"zero"'
+expect_error "tokenizer.json with a non-integer vocab id" "$(TJ)" "model.vocab['hello']" "integer" -- TOKENIZE
+
+new_tokenizer tok-vocab-list
+edit json-set "$(TJ)" model.vocab '["a", "b"]'
+expect_error "tokenizer.json with a vocab that is a list" "$(TJ)" "model.vocab must be an object" -- TOKENIZE
+
+new_tokenizer tok-merge-number
+edit json-set "$(TJ)" model.merges.7 '42'
+expect_error "tokenizer.json with a merge that is a number" "$(TJ)" "model.merges[7]" -- TOKENIZE
+
+new_tokenizer tok-merge-triple
+edit json-set "$(TJ)" model.merges.3 '["a", "b", "c"]'
+expect_error "tokenizer.json with a merge of three tokens" "$(TJ)" "model.merges[3]" -- TOKENIZE
+
+new_tokenizer tok-id-range
+edit json-set "$(TJ)" model.vocab.hello '4294967296'
+expect_error "tokenizer.json with an id out of range" "$(TJ)" "4294967296" "out of range" -- TOKENIZE
+
 new_tokenizer tok-added
 edit json-set "$(TJ)" added_tokens.0.id '"zero"'
 expect_error "tokenizer.json with a non-integer added token id" "$(TJ)" "added token" -- TOKENIZE

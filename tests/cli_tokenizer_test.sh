@@ -53,5 +53,30 @@ PY
   fi
 done
 
+# A megabyte-long line and a line of nothing but special tokens, through both commands.
+dir=$shared/golden/tokenizer/deepseek-v3
+python3 -c '
+import json
+print(json.dumps({"text": "Grüße, 世界! 42 " * 70000}, ensure_ascii=False))
+print(json.dumps({"text": "<｜begin▁of▁sentence｜><｜end▁of▁sentence｜>" * 500}, ensure_ascii=False))
+print(json.dumps({"text": ""}))' >"$tmp/long.jsonl"
+if "$mariana" tokenize --model "$dir" <"$tmp/long.jsonl" >"$tmp/long_ids.jsonl" &&
+   "$mariana" detokenize --model "$dir" <"$tmp/long_ids.jsonl" >"$tmp/long_back.jsonl" &&
+   python3 - "$tmp" <<'PY'; then
+import json, sys
+texts = [json.loads(l)["text"] for l in open(f"{sys.argv[1]}/long.jsonl", encoding="utf-8")]
+ids = [json.loads(l)["ids"] for l in open(f"{sys.argv[1]}/long_ids.jsonl")]
+back = [json.loads(l)["text"] for l in open(f"{sys.argv[1]}/long_back.jsonl", encoding="utf-8")]
+assert back == texts, "round trip differs"
+assert ids[1] == [0, 1] * 500, ids[1][:8]
+assert ids[2] == []
+PY
+  echo "ok   deepseek-v3: a megabyte line, a line of special tokens and an empty line round-trip"
+  passed=$((passed + 1))
+else
+  echo "FAIL deepseek-v3: long and special-only lines"
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -157,5 +157,35 @@ TEST(Tokenizer, EncodesInvalidUtf8AsItsRepairedText)
     EXPECT_THROW(tokenizer.decode(std::vector<int32_t>{-1}), Error);
 }
 
+// Megabyte pieces stress the pre-tokenizer's backtracking and BPE on one huge word (a
+// priority queue keeps it O(n log n)); each must come back exactly.
+TEST(Tokenizer, MegabyteInputsRoundTrip)
+{
+    const Tokenizer& tokenizer = golden_tokenizer("deepseek-v3");
+    const std::string mixed = "Hello, world! 12345 naïve café 数学 🙂\n\t  ";
+    std::string long_mixed;
+    while (long_mixed.size() < (1 << 20)) long_mixed += mixed;
+    for (const std::string& text : {long_mixed, std::string(1 << 20, 'a'), std::string(1 << 20, ' '),
+                                    std::string(1 << 20, '7'), std::string(1 << 20, '\n')}) {
+        SCOPED_TRACE(text.substr(0, 8));
+        const std::vector<int32_t> ids = tokenizer.encode(text, false);
+        EXPECT_LT(ids.size(), text.size());
+        EXPECT_EQ(tokenizer.decode(ids, {.clean_up_spaces = false}), text);
+    }
+}
+
+TEST(Tokenizer, TextMadeOnlyOfSpecialTokens)
+{
+    const Tokenizer& tokenizer = golden_tokenizer("deepseek-v3");
+    const std::string bos = "<｜begin▁of▁sentence｜>", eos = "<｜end▁of▁sentence｜>";
+    std::string text;
+    for (int i = 0; i < 1000; ++i) text += i % 2 ? eos : bos;
+    const std::vector<int32_t> ids = tokenizer.encode(text, false);
+    ASSERT_EQ(ids.size(), 1000u);
+    for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i % 2 ? tokenizer.eos_id() : tokenizer.bos_id());
+    EXPECT_EQ(tokenizer.decode(ids, {.clean_up_spaces = false}), text);
+    EXPECT_EQ(tokenizer.decode(ids, {.skip_special_tokens = true}), "");
+}
+
 }  // namespace
 }  // namespace mariana

@@ -15,24 +15,34 @@ uint64_t pair_key(int32_t left, int32_t right)
 
 }  // namespace
 
-Bpe::Bpe(std::unordered_map<std::string, int32_t> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-         bool ignore_merges, const std::string& what)
+Bpe::Bpe(TokenMap vocab, const std::vector<std::pair<std::string, std::string>>& merges, bool ignore_merges,
+         const std::string& what)
     : vocab_(std::move(vocab)), ignore_merges_(ignore_merges)
 {
     for (int b = 0; b < 256; ++b) {
-        const auto it = vocab_.find(std::string(1, static_cast<char>(b)));
+        const char byte = static_cast<char>(b);
+        const auto it = vocab_.find(std::string_view(&byte, 1));
         if (it == vocab_.end()) fail("{}: the vocabulary has no token for byte 0x{:02X}", what, b);
         byte_ids_[b] = it->second;
     }
     merges_.reserve(merges.size());
+    std::string joined;
     for (size_t rank = 0; rank < merges.size(); ++rank) {
         const auto& [left, right] = merges[rank];
-        const auto l = vocab_.find(left), r = vocab_.find(right), m = vocab_.find(left + right);
+        joined.assign(left).append(right);
+        const auto l = vocab_.find(left), r = vocab_.find(right), m = vocab_.find(joined);
         if (l == vocab_.end() || r == vocab_.end() || m == vocab_.end())
             fail("{}: merge #{} joins tokens that are not in the vocabulary", what, rank);
         // A pair listed twice keeps its first (lowest) rank.
         merges_.try_emplace(pair_key(l->second, r->second), Merge{static_cast<int32_t>(rank), m->second});
     }
+}
+
+std::optional<int32_t> Bpe::token_id(std::string_view bytes) const
+{
+    const auto it = vocab_.find(bytes);
+    if (it == vocab_.end()) return std::nullopt;
+    return it->second;
 }
 
 const Bpe::Merge* Bpe::find_merge(int32_t left, int32_t right) const
@@ -49,7 +59,7 @@ void Bpe::encode(std::string_view piece, std::vector<int32_t>& out) const
     }
     // Llama 3: a piece that is itself a token is taken whole, merges or not.
     if (ignore_merges_) {
-        const auto it = vocab_.find(std::string(piece));
+        const auto it = vocab_.find(piece);
         if (it != vocab_.end()) {
             out.push_back(it->second);
             return;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,6 +13,13 @@
 #include <vector>
 
 namespace mariana {
+
+// std::hash<std::string_view> for both key types, so lookups by view allocate nothing.
+struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using TokenMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
 class Bpe {
 public:
@@ -23,18 +31,19 @@ public:
     // `vocab` maps each token's bytes to its id; `merges` lists pairs of tokens (as bytes)
     // in rank order. Throws Error naming `what` when a merge names a token not in the
     // vocabulary or produces one that is missing, or a single byte has no token.
-    Bpe(std::unordered_map<std::string, int32_t> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-        bool ignore_merges, const std::string& what);
+    Bpe(TokenMap vocab, const std::vector<std::pair<std::string, std::string>>& merges, bool ignore_merges,
+        const std::string& what);
 
     // Appends the ids of one piece (non-empty) to `out`.
     void encode(std::string_view piece, std::vector<int32_t>& out) const;
 
-    const std::unordered_map<std::string, int32_t>& vocab() const { return vocab_; }
+    // The id of the token whose bytes are `bytes`.
+    std::optional<int32_t> token_id(std::string_view bytes) const;
 
 private:
     const Merge* find_merge(int32_t left, int32_t right) const;
 
-    std::unordered_map<std::string, int32_t> vocab_;
+    TokenMap vocab_;
     std::unordered_map<uint64_t, Merge> merges_;  // key: left id << 32 | right id
     int32_t byte_ids_[256];
     bool ignore_merges_;

@@ -5,6 +5,7 @@
 #include "formats/tokenizer/byte_level.h"
 #include "formats/tokenizer/post_processor.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace mariana {
@@ -19,33 +20,23 @@ const Json& member(const Json& object, const char* key)
 
 std::string type_of(const Json& spec) { return member(spec, "type").is_string() ? spec["type"].get<std::string>() : ""; }
 
-std::vector<std::pair<std::string, std::string>> parse_merges(const Json& merges, const ByteLevel& alphabet,
-                                                              const std::string& what)
+// Turns the merges from the byte-level alphabet into the bytes they stand for, in place.
+void decode_merges(std::vector<std::pair<std::string, std::string>>& merges, const ByteLevel& alphabet,
+                   const std::string& what)
 {
-    // Written as "a b" strings (DeepSeek, Llama) or ["a", "b"] pairs (newer files, Qwen3).
-    std::vector<std::pair<std::string, std::string>> out;
-    out.reserve(merges.size());
     for (size_t i = 0; i < merges.size(); ++i) {
-        const Json& m = merges[i];
-        std::string left, right;
-        if (m.is_string()) {
-            const std::string& s = m.get_ref<const std::string&>();
-            const size_t space = s.find(' ');
-            if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
-                fail("{}: model.merges[{}] '{}' is not two tokens separated by one space", what, i, s);
-            left = s.substr(0, space);
-            right = s.substr(space + 1);
-        } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-            left = m[0].get<std::string>();
-            right = m[1].get<std::string>();
-        } else {
-            fail("{}: model.merges[{}] must be \"a b\" or [\"a\", \"b\"]", what, i);
-        }
+        auto& [left, right] = merges[i];
         auto l = alphabet.decode(left), r = alphabet.decode(right);
         if (!l || !r) fail("{}: model.merges[{}] has a character outside the byte-level alphabet", what, i);
-        out.emplace_back(std::move(*l), std::move(*r));
+        left = std::move(*l);
+        right = std::move(*r);
     }
-    return out;
+}
+
+const ByteLevel& byte_level_alphabet()
+{
+    static const ByteLevel alphabet;
+    return alphabet;
 }
 
 void check_model(const Json& model, const std::string& what)
@@ -103,50 +94,64 @@ Tokenizer Tokenizer::load(const std::string& dir)
     if (!std::filesystem::exists(path)) fail("{}: no tokenizer.json in this folder", dir);
     const std::string config_path = dir + "/tokenizer_config.json";
     const Json config = std::filesystem::exists(config_path) ? read_json_file(config_path) : Json();
-    return from_json(read_json_file(path), config, path);
+    return from_json(read_tokenizer_json(path), config, path);
 }
 
-Tokenizer Tokenizer::from_json(const Json& json, const Json& config, const std::string& what)
+Tokenizer Tokenizer::from_json(TokenizerJson source, const Json& config, const std::string& what)
 {
+    const Json& json = source.document;
     if (!json.is_object()) fail("{}: must be a JSON object", what);
     Tokenizer t;
-    const ByteLevel alphabet;
+    const ByteLevel& alphabet = byte_level_alphabet();
     const Json& model = member(json, "model");
     check_model(model, what);
     check_decoder(member(json, "decoder"), what);
     t.normalizer_ = std::make_unique<Normalizer>(member(json, "normalizer"), what);
     t.pre_tokenizer_ = std::make_unique<PreTokenizer>(member(json, "pre_tokenizer"), what);
 
-    auto define = [&](int32_t id, const std::string& text, bool special) {
-        if (id < 0 || id > (1 << 24)) fail("{}: token id {} is out of range", what, id);
-        if (id >= static_cast<int32_t>(t.id_bytes_.size())) {
-            t.id_bytes_.resize(id + 1);
-            t.id_text_.resize(id + 1);
-            t.has_token_.resize(id + 1);
-            t.special_.resize(id + 1);
-        }
-        // A token outside the alphabet (e.g. "<｜User｜>") stands for its own UTF-8.
-        t.id_bytes_[id] = alphabet.decode(text).value_or(text);
-        t.id_text_[id] = text;
-        t.has_token_[id] = true;
-        t.special_[id] = special;
-        t.text_to_id_[text] = id;
-    };
-
-    std::unordered_map<std::string, int32_t> vocab;
-    vocab.reserve(model["vocab"].size());
-    for (const auto& [text, id] : model["vocab"].items()) {
-        if (!id.is_number_integer()) fail("{}: model.vocab['{}'] must be an integer id", what, text);
-        define(id.get<int32_t>(), text, false);
-        // Entries outside the alphabet cannot come out of merges; only decode needs them.
-        if (auto bytes = alphabet.decode(text)) vocab.emplace(std::move(*bytes), id.get<int32_t>());
-    }
-    const bool ignore_merges = member(model, "ignore_merges").is_boolean() && model["ignore_merges"].get<bool>();
-    t.bpe_ = std::make_unique<Bpe>(std::move(vocab), parse_merges(model["merges"], alphabet, what), ignore_merges, what);
-
-    std::vector<AddedToken> added;
     const Json& added_json = member(json, "added_tokens");
     if (!added_json.is_null() && !added_json.is_array()) fail("{}: added_tokens must be a list", what);
+    constexpr int64_t kMaxId = 1 << 24;
+    auto check_id = [&](int64_t id) {
+        if (id < 0 || id > kMaxId) fail("{}: token id {} is out of range", what, id);
+        return static_cast<int32_t>(id);
+    };
+    int32_t size = 0;
+    for (const auto& [text, id] : source.vocab) size = std::max(size, check_id(id) + 1);
+    for (const Json& a : added_json)
+        if (member(a, "id").is_number_integer()) size = std::max(size, check_id(a["id"].get<int64_t>()) + 1);
+    t.id_bytes_.resize(size);
+    t.id_text_.resize(size);
+    t.has_token_.resize(size);
+    t.special_.resize(size);
+
+    // `bytes`: what the token stands for; nothing when `text` is outside the alphabet (e.g.
+    // "<｜User｜>"), which then stands for its own UTF-8.
+    auto define = [&](int32_t id, std::string text, std::optional<std::string> bytes, bool special) {
+        if (!bytes) {
+            t.id_bytes_[id] = text;
+            t.other_text_to_id_[text] = id;
+        } else {
+            t.id_bytes_[id] = std::move(*bytes);
+        }
+        t.id_text_[id] = std::move(text);
+        t.has_token_[id] = true;
+        t.special_[id] = special;
+    };
+
+    TokenMap vocab;
+    vocab.reserve(source.vocab.size());
+    for (auto& [text, id] : source.vocab) {
+        std::optional<std::string> bytes = alphabet.decode(text);
+        // Entries outside the alphabet cannot come out of merges; only decode needs them.
+        if (bytes) vocab.emplace(*bytes, int32_t(id));
+        define(int32_t(id), std::move(text), std::move(bytes), false);
+    }
+    const bool ignore_merges = member(model, "ignore_merges").is_boolean() && model["ignore_merges"].get<bool>();
+    decode_merges(source.merges, alphabet, what);
+    t.bpe_ = std::make_unique<Bpe>(std::move(vocab), source.merges, ignore_merges, what);
+
+    std::vector<AddedToken> added;
     for (const Json& a : added_json) {
         if (!member(a, "id").is_number_integer() || !member(a, "content").is_string())
             fail("{}: every added token needs an integer \"id\" and a string \"content\"", what);
@@ -154,7 +159,8 @@ Tokenizer Tokenizer::from_json(const Json& json, const Json& config, const std::
         AddedToken token{a["content"].get<std::string>(), a["id"].get<int32_t>(), flag("special"), flag("normalized"),
                          flag("lstrip"), flag("rstrip")};
         if (flag("single_word")) fail("{}: added token '{}' uses single_word, which is not supported", what, token.content);
-        define(token.id, token.content, token.special);
+        define(token.id, token.content, alphabet.decode(token.content), token.special);
+        t.other_text_to_id_[token.content] = token.id;  // found directly, even where the vocabulary has it too
         added.push_back(std::move(token));
     }
     t.added_ = AddedVocabulary(added, [&](const std::string& s) { return t.normalizer_->apply(s); }, what);
@@ -179,9 +185,12 @@ Tokenizer Tokenizer::from_json(const Json& json, const Json& config, const std::
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view content) const
 {
-    const auto it = text_to_id_.find(std::string(content));
-    if (it == text_to_id_.end()) return std::nullopt;
-    return it->second;
+    if (const auto it = other_text_to_id_.find(std::string(content)); it != other_text_to_id_.end()) return it->second;
+    const std::optional<std::string> bytes = byte_level_alphabet().decode(content);
+    if (!bytes) return std::nullopt;
+    const std::optional<int32_t> id = bpe_->token_id(*bytes);
+    if (id && id_text_[*id] == content) return id;
+    return std::nullopt;
 }
 
 const std::string& Tokenizer::token_bytes(int32_t id) const

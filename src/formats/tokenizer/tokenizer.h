@@ -14,6 +14,7 @@
 #include "formats/tokenizer/bpe.h"
 #include "formats/tokenizer/normalizer.h"
 #include "formats/tokenizer/pre_tokenizer.h"
+#include "formats/tokenizer/tokenizer_json.h"
 
 #include <cstdint>
 #include <memory>
@@ -30,7 +31,7 @@ public:
     // Reads DIR/tokenizer.json and, when present, DIR/tokenizer_config.json.
     static Tokenizer load(const std::string& dir);
     // `config` is tokenizer_config.json's content or null; `what` names the source in errors.
-    static Tokenizer from_json(const Json& tokenizer, const Json& config, const std::string& what);
+    static Tokenizer from_json(TokenizerJson tokenizer, const Json& config, const std::string& what);
 
     std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const;
 
@@ -70,7 +71,9 @@ private:
     std::vector<std::string> id_bytes_;      // index: id
     std::vector<std::string> id_text_;       // index: id ("" for a hole)
     std::vector<bool> has_token_, special_;  // index: id
-    std::unordered_map<std::string, int32_t> text_to_id_;
+    // Added tokens and vocabulary entries outside the byte-level alphabet; every other
+    // token is found through the BPE vocabulary (token_id).
+    std::unordered_map<std::string, int32_t> other_text_to_id_;
     int32_t bos_id_ = -1, eos_id_ = -1;
     bool clean_up_spaces_ = false;
 };
