@@ -2,7 +2,8 @@
 # `mariana chat` scripted through stdin, on a tiny random model with a tokenizer trained
 # here: replies stream one per message, /reset really starts over (the same message
 # after /reset gets the same greedy reply as the first time), reasoning is set apart
-# between <think> tags or hidden, and bad flags fail before any reply.
+# between <think> tags or hidden, and bad flags fail before any reply; then the same in a
+# pseudo-terminal (cli_chat_tty_test.py).
 # Usage: cli_chat_test.sh MARIANA SOURCE_DIR
 set -uo pipefail
 mariana=$1 src=$2
@@ -37,6 +38,13 @@ hidden=$(echo 'Hello there' | chat --hide-thinking)
 if echo hi | chat --top-p 3 >"$tmp/out" 2>"$tmp/err"; then bad "bad flag" "exited 0"
 elif grep -q "top-p" "$tmp/err" && [[ ! -s $tmp/out ]]; then ok "a bad sampling flag fails before any reply"
 else bad "bad flag" "$(cat "$tmp/err")"; fi
+
+# The same model in a pseudo-terminal: dimmed reasoning, Ctrl-C, the prompt.
+if python3 "$src/tests/cli_chat_tty_test.py" "$mariana" "$tmp/model" >"$tmp/tty.out" 2>&1; then
+  ok "in a terminal: dimmed reasoning, Ctrl-C stops a reply and keeps the session"
+else
+  bad "in a terminal" "$(cat "$tmp/tty.out")"
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
