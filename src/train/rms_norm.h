@@ -1,0 +1,16 @@
+// RMSNorm forward and backward: y = w ⊙ x · r with r = 1 / sqrt(mean(x²) + eps) per row.
+// The forward saves r per row; the backward adds into dx and dw.
+#pragma once
+
+#include <cstdint>
+
+namespace mariana::train {
+
+template <typename T>
+void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, T* y, T* rstd);
+
+// dx += (r / dim) · (dim · g - x̂ Σ g ⊙ x̂) with g = dy ⊙ w and x̂ = x · r; dw += Σ_rows dy ⊙ x̂.
+template <typename T>
+void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64_t rows, int64_t dim, T* dx, T* dw);
+
+}  // namespace mariana::train

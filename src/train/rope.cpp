@@ -1,0 +1,47 @@
+#include "train/rope.h"
+
+namespace mariana::train {
+
+namespace {
+
+template <typename T>
+void rotate(T* x, const RopeSpan& s, const T* cos_sin, T sign)
+{
+    const int64_t half = s.dim / 2;
+    for (int64_t t = 0; t < s.n_tokens; ++t) {
+        const T* cos = cos_sin + t * s.dim;
+        const T* sin = cos + half;
+        for (int64_t h = 0; h < s.heads; ++h) {
+            T* v = x + t * s.stride + h * s.head_stride;
+            for (int64_t i = 0; i < half; ++i) {
+                T& a = s.layout == RopeLayout::interleaved ? v[2 * i] : v[i];
+                T& b = s.layout == RopeLayout::interleaved ? v[2 * i + 1] : v[i + half];
+                const T c = cos[i], sn = sign * sin[i];
+                const T a0 = a;
+                a = a0 * c - b * sn;
+                b = a0 * sn + b * c;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+template <typename T>
+void rope_forward(T* x, const RopeSpan& span, const T* cos_sin)
+{
+    rotate(x, span, cos_sin, T(1));
+}
+
+template <typename T>
+void rope_backward(T* dx, const RopeSpan& span, const T* cos_sin)
+{
+    rotate(dx, span, cos_sin, T(-1));
+}
+
+template void rope_forward<float>(float*, const RopeSpan&, const float*);
+template void rope_forward<double>(double*, const RopeSpan&, const double*);
+template void rope_backward<float>(float*, const RopeSpan&, const float*);
+template void rope_backward<double>(double*, const RopeSpan&, const double*);
+
+}  // namespace mariana::train

@@ -1,0 +1,15 @@
+// The SwiGLU gate h = silu(g) ⊙ u, silu(g) = g · σ(g), forward and backward (adds into dg, du).
+#pragma once
+
+#include <cstdint>
+
+namespace mariana::train {
+
+template <typename T>
+void swiglu_forward(const T* gate, const T* up, int64_t n, T* h);
+
+// dg += dh ⊙ u ⊙ σ(g)(1 + g(1 - σ(g))); du += dh ⊙ silu(g).
+template <typename T>
+void swiglu_backward(const T* gate, const T* up, const T* dh, int64_t n, T* dgate, T* dup);
+
+}  // namespace mariana::train

@@ -1,0 +1,209 @@
+// The training layers' backward passes against finite differences in double precision:
+// for a random weighting r of a layer's outputs y, the loss L = Σ r ⊙ y has the gradient
+// the backward computes from dy = r, and central differences (L(θ+h) - L(θ-h)) / 2h must
+// agree with it at every entry of every input and parameter.
+#include "train/attention.h"
+#include "train/cross_entropy.h"
+#include "train/embedding.h"
+#include "train/gemm.h"
+#include "train/rms_norm.h"
+#include "train/rope.h"
+#include "train/swiglu.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <random>
+#include <vector>
+
+namespace mariana::train {
+namespace {
+
+using Vec = std::vector<double>;
+
+Vec random_vec(size_t n, uint64_t seed, double scale = 1.0)
+{
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal(0.0, scale);
+    Vec v(n);
+    for (double& x : v) x = normal(rng);
+    return v;
+}
+
+double weighted_sum(const Vec& r, const Vec& y) { return std::inner_product(r.begin(), r.end(), y.begin(), 0.0); }
+
+// Compares `analytic` with central differences of `loss` with respect to every entry of x.
+void expect_gradient(const char* name, Vec& x, const Vec& analytic, const std::function<double()>& loss)
+{
+    ASSERT_EQ(x.size(), analytic.size()) << name;
+    constexpr double h = 1e-5;
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double saved = x[i];
+        x[i] = saved + h;
+        const double plus = loss();
+        x[i] = saved - h;
+        const double minus = loss();
+        x[i] = saved;
+        const double numeric = (plus - minus) / (2 * h);
+        EXPECT_NEAR(analytic[i], numeric, 1e-7 * std::max(1.0, std::abs(numeric))) << name << "[" << i << "]";
+    }
+}
+
+TEST(TrainLayers, LinearGradients)
+{
+    ThreadPool pool(2);
+    const int64_t n = 5, k = 7, m = 4;
+    Vec x = random_vec(n * k, 1), w = random_vec(m * k, 2), r = random_vec(n * m, 3);
+    auto loss = [&] {
+        Vec y(n * m);
+        matmul_nt(x.data(), w.data(), n, k, m, y.data(), pool);
+        return weighted_sum(r, y);
+    };
+    Vec dx(n * k), dw(m * k);
+    matmul_nn_add(r.data(), w.data(), n, m, k, dx.data(), pool);
+    matmul_tn_add(r.data(), x.data(), n, m, k, dw.data(), pool);
+    expect_gradient("x", x, dx, loss);
+    expect_gradient("w", w, dw, loss);
+}
+
+TEST(TrainLayers, FloatProductsMatchDouble)
+{
+    ThreadPool pool(2);
+    for (const auto [n, k, m] : {std::array<int64_t, 3>{1, 1, 1}, {3, 17, 5}, {9, 131, 33}, {16, 64, 70}}) {
+        const Vec x = random_vec(n * k, 4), w = random_vec(m * k, 5), dy = random_vec(n * m, 6);
+        const std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()), dyf(dy.begin(), dy.end());
+        Vec y(n * m), dx(n * k), dw(m * k);
+        std::vector<float> yf(n * m), dxf(n * k), dwf(m * k);
+        matmul_nt(x.data(), w.data(), n, k, m, y.data(), pool);
+        matmul_nt(xf.data(), wf.data(), n, k, m, yf.data(), pool);
+        matmul_nn_add(dy.data(), w.data(), n, m, k, dx.data(), pool);
+        matmul_nn_add(dyf.data(), wf.data(), n, m, k, dxf.data(), pool);
+        matmul_tn_add(dy.data(), x.data(), n, m, k, dw.data(), pool);
+        matmul_tn_add(dyf.data(), xf.data(), n, m, k, dwf.data(), pool);
+        for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(yf[i], y[i], 1e-4 * std::sqrt(double(k)));
+        for (size_t i = 0; i < dx.size(); ++i) EXPECT_NEAR(dxf[i], dx[i], 1e-4 * std::sqrt(double(m)));
+        for (size_t i = 0; i < dw.size(); ++i) EXPECT_NEAR(dwf[i], dw[i], 1e-4 * std::sqrt(double(n)));
+    }
+}
+
+TEST(TrainLayers, RmsNormGradients)
+{
+    const int64_t rows = 3, dim = 8;
+    Vec x = random_vec(rows * dim, 7), w = random_vec(dim, 8), r = random_vec(rows * dim, 9);
+    auto loss = [&] {
+        Vec y(rows * dim), rstd(rows);
+        rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data());
+        return weighted_sum(r, y);
+    };
+    Vec y(rows * dim), rstd(rows), dx(rows * dim), dw(dim);
+    rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data());
+    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, dx.data(), dw.data());
+    expect_gradient("x", x, dx, loss);
+    expect_gradient("w", w, dw, loss);
+}
+
+TEST(TrainLayers, SwigluGradients)
+{
+    const int64_t n = 12;
+    Vec g = random_vec(n, 10, 2.0), u = random_vec(n, 11), r = random_vec(n, 12);
+    auto loss = [&] {
+        Vec h(n);
+        swiglu_forward(g.data(), u.data(), n, h.data());
+        return weighted_sum(r, h);
+    };
+    Vec dg(n), du(n);
+    swiglu_backward(g.data(), u.data(), r.data(), n, dg.data(), du.data());
+    expect_gradient("gate", g, dg, loss);
+    expect_gradient("up", u, du, loss);
+}
+
+TEST(TrainLayers, CrossEntropyValueAndGradient)
+{
+    const int64_t rows = 4, vocab = 6;
+    Vec z = random_vec(rows * vocab, 13, 3.0);
+    const std::vector<int32_t> targets = {2, kNoTarget, 0, 5};
+    const double scale = 1.0 / 3;  // three rows have targets
+    auto loss = [&] { return scale * cross_entropy<double>(z.data(), targets.data(), rows, vocab, 0, nullptr); };
+    Vec dz(rows * vocab, 99.0);
+    const double value = cross_entropy(z.data(), targets.data(), rows, vocab, scale, dz.data());
+    double expected = 0;  // Σ over rows with a target of log Σ e^z - z[target], by hand
+    for (int64_t row = 0; row < rows; ++row) {
+        if (targets[row] == kNoTarget) continue;
+        double sum = 0;
+        for (int64_t i = 0; i < vocab; ++i) sum += std::exp(z[row * vocab + i]);
+        expected += std::log(sum) - z[row * vocab + targets[row]];
+    }
+    EXPECT_NEAR(value, expected, 1e-12);
+    for (int64_t i = vocab; i < 2 * vocab; ++i) EXPECT_EQ(dz[i], 0.0);  // no target: no gradient
+    expect_gradient("logits", z, dz, loss);
+}
+
+TEST(TrainLayers, RopeGradientsBothLayouts)
+{
+    const int64_t tokens = 3, heads = 2, dim = 8, head_stride = 10, stride = 24;
+    for (const RopeLayout layout : {RopeLayout::interleaved, RopeLayout::half_split}) {
+        Vec cos_sin(tokens * dim);
+        for (int64_t t = 0; t < tokens; ++t)
+            for (int64_t i = 0; i < dim / 2; ++i) {
+                const double angle = double(t + 1) * std::pow(10.0, -double(i) / 2);
+                cos_sin[t * dim + i] = 1.3 * std::cos(angle);  // YaRN-style scaled: not orthogonal
+                cos_sin[t * dim + dim / 2 + i] = 1.3 * std::sin(angle);
+            }
+        const RopeSpan span{tokens, stride, heads, head_stride, dim, layout};
+        Vec x = random_vec(tokens * stride, 14), r = random_vec(tokens * stride, 15);
+        auto loss = [&] {
+            Vec y = x;
+            rope_forward(y.data(), span, cos_sin.data());
+            return weighted_sum(r, y);
+        };
+        Vec dx = r;
+        rope_backward(dx.data(), span, cos_sin.data());
+        expect_gradient(layout == RopeLayout::interleaved ? "x (interleaved)" : "x (half split)", x, dx, loss);
+    }
+}
+
+TEST(TrainLayers, CausalAttentionGradientsWithGroupedHeads)
+{
+    ThreadPool pool(2);
+    const AttentionShape s{.tokens = 5, .heads = 4, .kv_heads = 2, .dk = 6, .dv = 3, .scale = 0.4};
+    Vec q = random_vec(s.tokens * s.heads * s.dk, 16), k = random_vec(s.tokens * s.kv_heads * s.dk, 17),
+        v = random_vec(s.tokens * s.kv_heads * s.dv, 18), r = random_vec(s.tokens * s.heads * s.dv, 19);
+    Vec probs(s.heads * s.tokens * s.tokens), out(s.tokens * s.heads * s.dv);
+    auto loss = [&] {
+        attention_forward(q.data(), k.data(), v.data(), s, probs.data(), out.data(), pool);
+        return weighted_sum(r, out);
+    };
+    loss();
+    // The first token sees only itself: its output is its value vector, for every head.
+    for (int64_t h = 0; h < s.heads; ++h)
+        for (int64_t d = 0; d < s.dv; ++d) EXPECT_NEAR(out[h * s.dv + d], v[(h / 2) * s.dv + d], 1e-12);
+    for (int64_t row = 0; row < s.heads * s.tokens; ++row) {
+        const double sum = std::accumulate(probs.begin() + row * s.tokens, probs.begin() + (row + 1) * s.tokens, 0.0);
+        EXPECT_NEAR(sum, 1.0, 1e-12);
+    }
+    Vec dq(q.size()), dk(k.size()), dv(v.size());
+    attention_backward(q.data(), k.data(), v.data(), probs.data(), r.data(), s, dq.data(), dk.data(), dv.data(), pool);
+    expect_gradient("q", q, dq, loss);
+    expect_gradient("k", k, dk, loss);
+    expect_gradient("v", v, dv, loss);
+}
+
+TEST(TrainLayers, EmbeddingGradientAddsRepeatedTokens)
+{
+    const int64_t rows = 5, dim = 3;
+    const std::vector<int32_t> tokens = {1, 3, 1, 4};
+    Vec table = random_vec(rows * dim, 20), r = random_vec(tokens.size() * dim, 21);
+    auto loss = [&] {
+        Vec out(tokens.size() * dim);
+        embedding_forward(table.data(), tokens.data(), int64_t(tokens.size()), dim, out.data());
+        return weighted_sum(r, out);
+    };
+    Vec dtable(rows * dim);
+    embedding_backward(tokens.data(), r.data(), int64_t(tokens.size()), dim, dtable.data());
+    expect_gradient("table", table, dtable, loss);
+}
+
+}  // namespace
+}  // namespace mariana::train
