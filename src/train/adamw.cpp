@@ -1,0 +1,48 @@
+#include "train/adamw.h"
+
+#include <cmath>
+
+namespace mariana::train {
+
+AdamW::AdamW(const ParameterSet& params, AdamWOptions options)
+    : options_(options), m_(params.values().size(), 0.0f), v_(params.values().size(), 0.0f)
+{
+}
+
+void AdamW::step(ParameterSet& params, double lr, ThreadPool& pool)
+{
+    ++step_;
+    const double b1 = options_.beta1, b2 = options_.beta2;
+    const double correction1 = 1 - std::pow(b1, double(step_)), correction2 = 1 - std::pow(b2, double(step_));
+    for (const Parameter& p : params.parameters()) {
+        if (!p.learned()) continue;
+        float* w = params.value(p);
+        const float* g = params.grad(p);
+        float* m = m_.data() + p.offset;
+        float* v = v_.data() + p.offset;
+        const float decay = float(1 - lr * (p.decays() ? options_.weight_decay : 0.0));
+        const float step_size = float(lr / correction1), root_correction2 = float(std::sqrt(correction2));
+        const float fb1 = float(b1), fb2 = float(b2), eps = float(options_.eps);
+        pool.parallel_for(p.size, 16384, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                m[i] = fb1 * m[i] + (1 - fb1) * g[i];
+                v[i] = fb2 * v[i] + (1 - fb2) * g[i] * g[i];
+                w[i] = w[i] * decay - step_size * m[i] / (std::sqrt(v[i]) / root_correction2 + eps);
+            }
+        });
+    }
+}
+
+double clip_grad_norm(ParameterSet& params, double max_norm)
+{
+    double sum = 0;
+    for (const float g : params.grads()) sum += double(g) * double(g);
+    const double norm = std::sqrt(sum);
+    if (max_norm > 0 && norm > max_norm) {
+        const float scale = float(max_norm / norm);
+        for (float& g : params.grads()) g *= scale;
+    }
+    return norm;
+}
+
+}  // namespace mariana::train

@@ -1,0 +1,56 @@
+// A model's trainable tensors as float32 master copies: all values in one contiguous
+// buffer and all gradients in another of the same layout, so the optimiser, gradient
+// clipping and (later) an all-reduce each run over one array.
+#pragma once
+
+#include "formats/checkpoint.h"
+#include "model/config.h"
+#include "model/tensor_decl.h"
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mariana::train {
+
+struct Parameter {
+    std::string name;  // as in the checkpoint, e.g. "model.layers.0.mlp.gate_proj.weight"
+    std::vector<int64_t> shape;
+    TensorRole role;
+    int64_t offset = 0;  // into values() and grads()
+    int64_t size = 0;
+    // AdamW's decoupled weight decay applies to projections and embeddings, not to norm
+    // weights and biases.
+    bool decays() const { return role != TensorRole::norm && role != TensorRole::bias; }
+    // The router's selection bias moves by the load-balancing rule, not by gradients.
+    bool learned() const { return role != TensorRole::correction_bias; }
+};
+
+class ParameterSet {
+public:
+    // Every tensor the architecture declares, converted from its stored dtype (BF16, FP8
+    // with block scales, ...) to float32. Optional tensors (the MTP module) are included
+    // when the checkpoint has them. Throws Error naming a missing or mis-shaped tensor.
+    static ParameterSet load(const ModelConfig& config, const Checkpoint& checkpoint);
+
+    const std::vector<Parameter>& parameters() const { return parameters_; }
+    const Parameter& find(std::string_view name) const;  // throws Error for an unknown name
+
+    std::span<float> values() { return values_; }
+    std::span<const float> values() const { return values_; }
+    std::span<float> grads() { return grads_; }
+    std::span<const float> grads() const { return grads_; }
+    float* value(const Parameter& p) { return values_.data() + p.offset; }
+    const float* value(const Parameter& p) const { return values_.data() + p.offset; }
+    float* grad(const Parameter& p) { return grads_.data() + p.offset; }
+    const float* grad(const Parameter& p) const { return grads_.data() + p.offset; }
+
+    void zero_grads();
+
+private:
+    std::vector<Parameter> parameters_;
+    std::vector<float> values_, grads_;
+};
+
+}  // namespace mariana::train
