@@ -184,7 +184,7 @@ TEST(Tokenizer, TextMadeOnlyOfSpecialTokens)
     ASSERT_EQ(ids.size(), 1000u);
     for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i % 2 ? tokenizer.eos_id() : tokenizer.bos_id());
     EXPECT_EQ(tokenizer.decode(ids, {.clean_up_spaces = false}), text);
-    EXPECT_EQ(tokenizer.decode(ids, {.skip_special_tokens = true}), "");
+    EXPECT_EQ(tokenizer.decode(ids, {.skip_special_tokens = true, .clean_up_spaces = false}), "");
 }
 
 }  // namespace
