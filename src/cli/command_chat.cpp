@@ -15,28 +15,62 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
 #include <iostream>
 #include <memory>
+#include <poll.h>
 #include <unistd.h>
 
 namespace mariana {
 
 namespace {
 
+// SIGINT sets a flag (polled between generated tokens) and writes a byte to a pipe, so a
+// Ctrl-C at the prompt is seen even when it lands just before the program starts waiting
+// for the line: the prompt waits on the terminal and the pipe together.
 std::atomic<bool> interrupted{false};
+int interrupt_pipe[2] = {-1, -1};
 
-void on_interrupt(int) { interrupted = true; }
+void on_interrupt(int)
+{
+    interrupted = true;
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t n = write(interrupt_pipe[1], &byte, 1);  // full pipe: already pending
+}
 
-// SIGINT sets a flag instead of ending the program; without SA_RESTART a pending read of
-// stdin returns, so Ctrl-C at the prompt is noticed too.
 void catch_interrupts()
 {
+    if (pipe2(interrupt_pipe, O_NONBLOCK | O_CLOEXEC) != 0) fail("cannot create a pipe for Ctrl-C");
     struct sigaction action{};
     action.sa_handler = on_interrupt;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
+}
+
+// Forgets Ctrl-Cs that have been acted on (they stopped a reply).
+void forget_interrupts()
+{
+    interrupted = false;
+    char buffer[64];
+    while (read(interrupt_pipe[0], buffer, sizeof buffer) > 0) {
+    }
+}
+
+// Waits until the terminal has a line (or ended) or Ctrl-C was pressed; false for Ctrl-C.
+bool wait_for_line()
+{
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupt_pipe[0], POLLIN, 0}};
+    while (poll(fds, 2, -1) < 0) {
+        if (errno != EINTR) return true;  // let getline report the problem
+    }
+    if (fds[1].revents & POLLIN) {
+        forget_interrupts();
+        return false;
+    }
+    return true;
 }
 
 struct ChatArgs {
@@ -111,7 +145,7 @@ public:
         ReasoningStream reasoning(prompt_opens_reasoning(prompt));
         ReplyPrinter printer(args_.hide_thinking, terminal);
         std::string text;  // the reply as the model wrote it, for the next turn's template
-        interrupted = false;
+        forget_interrupts();
         session_.generate(ids, args_.generate, pool_, [&](int32_t token) {
             const std::string piece = decoder.push(token);
             text += piece;
@@ -124,7 +158,7 @@ public:
         printer.print(reasoning.finish());
         printer.end();
         if (interrupted) std::fprintf(stderr, "[stopped]\n");
-        interrupted = false;
+        forget_interrupts();
         messages_.push_back({{"role", "assistant"}, {"content", text}});
     }
 
@@ -150,6 +184,7 @@ void run_chat(const ChatArgs& args)
         if (terminal) {
             std::printf("\n> ");
             std::fflush(stdout);
+            if (!wait_for_line()) continue;  // Ctrl-C at the prompt: ask again
         }
         std::string line;
         if (!std::getline(std::cin, line)) {
