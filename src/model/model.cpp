@@ -35,22 +35,26 @@ std::unique_ptr<Model> load_model(const std::string& dir)
     return std::make_unique<DenseModel>(std::move(config), std::move(checkpoint));
 }
 
+void visit_declared_tensors(const ModelConfig& config, const TensorVisitor& visit)
+{
+    if (config.is_mla()) {
+        DeepSeekWeights weights;
+        for_each_tensor(config, weights, visit);
+    } else {
+        DenseWeights weights;
+        for_each_tensor(config, weights, visit);
+    }
+}
+
 std::vector<TensorDecl> declared_tensors(const ModelConfig& config)
 {
     std::vector<TensorDecl> decls;
-    const TensorVisitor collect = [&](const TensorDecl& decl) {
+    visit_declared_tensors(config, [&](const TensorDecl& decl) {
         TensorDecl copy = decl;
         copy.matrix = nullptr;
         copy.vector = nullptr;
         decls.push_back(std::move(copy));
-    };
-    if (config.is_mla()) {
-        DeepSeekWeights weights;
-        for_each_tensor(config, weights, collect);
-    } else {
-        DenseWeights weights;
-        for_each_tensor(config, weights, collect);
-    }
+    });
     return decls;
 }
 

@@ -56,6 +56,10 @@ protected:
 // Opens a checkpoint folder and builds the model its config.json names.
 std::unique_ptr<Model> load_model(const std::string& dir);
 
+// Visits every tensor the architecture of `config` has, with targets in a weight struct
+// that lives only during the call (for loaders that copy the values out).
+void visit_declared_tensors(const ModelConfig& config, const TensorVisitor& visit);
+
 // Every tensor the architecture of `config` has, with names and shapes (targets null).
 std::vector<TensorDecl> declared_tensors(const ModelConfig& config);
 

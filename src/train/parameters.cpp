@@ -1,8 +1,7 @@
 #include "train/parameters.h"
 
 #include "core/error.h"
-#include "model/deepseek_weights.h"
-#include "model/dense_model.h"
+#include "model/model.h"
 #include "model/weight_loader.h"
 
 #include <algorithm>
@@ -31,13 +30,7 @@ ParameterSet ParameterSet::load(const ModelConfig& config, const Checkpoint& che
         }
         set.parameters_.push_back(std::move(p));
     };
-    if (config.is_mla()) {
-        DeepSeekWeights weights;
-        for_each_tensor(config, weights, collect);
-    } else {
-        DenseWeights weights;
-        for_each_tensor(config, weights, collect);
-    }
+    visit_declared_tensors(config, collect);
     set.grads_.assign(set.values_.size(), 0.0f);
     return set;
 }
