@@ -63,13 +63,13 @@ void for_each_tensor(const ModelConfig& c, DeepSeekWeights& w, const TensorVisit
         const int64_t index = c.num_hidden_layers + k;
         const std::string p = fmt::format("model.layers.{}.", index);
         MtpWeights& m = w.mtp[size_t(k)];
-        visit({p + "embed_tokens.weight", {V, H}, TensorRole::embedding, &m.embed, nullptr, true});
+        visit({p + "embed_tokens.weight", {V, H}, TensorRole::embedding, &m.embed, nullptr, true, "model.embed_tokens.weight"});
         visit({p + "enorm.weight", {H}, TensorRole::norm, nullptr, &m.enorm, true});
         visit({p + "hnorm.weight", {H}, TensorRole::norm, nullptr, &m.hnorm, true});
         visit({p + "eh_proj.weight", {H, 2 * H}, TensorRole::linear, &m.eh_proj, nullptr, true});
         visit_layer(c, index, m.block, true, visit);
         visit({p + "shared_head.norm.weight", {H}, TensorRole::norm, nullptr, &m.head_norm, true});
-        visit({p + "shared_head.head.weight", {V, H}, TensorRole::lm_head, &m.head, nullptr, true});
+        visit({p + "shared_head.head.weight", {V, H}, TensorRole::lm_head, &m.head, nullptr, true, "lm_head.weight"});
     }
 }
 

@@ -77,11 +77,12 @@ struct PlannedTensor {
     TensorSpec spec;
     Draw draw;
     std::string source;  // for a block-scale tensor: the fp8 weight it belongs to
+    std::string draws_of;  // whose random draws it takes: its own, or those of the tensor it copies
 };
 
 void fill_plain(const PlannedTensor& t, uint64_t seed, std::span<std::byte> out, ThreadPool& pool)
 {
-    const uint64_t key = name_key(seed, t.spec.name);
+    const uint64_t key = name_key(seed, t.draws_of);
     const int64_t n = int64_t(out.size()) / dtype_size(t.spec.dtype);
     pool.parallel_for(n, 1 << 16, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
@@ -99,7 +100,7 @@ void fill_plain(const PlannedTensor& t, uint64_t seed, std::span<std::byte> out,
 // to nearest even. Fills either the codes or the scales, recomputing the same draws.
 void fill_fp8(const PlannedTensor& weight, uint64_t seed, bool scales, std::span<std::byte> out, ThreadPool& pool)
 {
-    const uint64_t key = name_key(seed, weight.spec.name);
+    const uint64_t key = name_key(seed, weight.draws_of);
     const int64_t rows = weight.spec.shape[0], cols = weight.spec.shape[1];
     const int64_t block_rows = (rows + kFp8BlockSize - 1) / kFp8BlockSize, block_cols = (cols + kFp8BlockSize - 1) / kFp8BlockSize;
     pool.parallel_for(block_rows * block_cols, 1, [&](int64_t begin, int64_t end) {
@@ -138,9 +139,9 @@ std::vector<PlannedTensor> plan(const ModelConfig& c, double initializer_range, 
             const std::string stem = decl.name.substr(0, decl.name.size() - std::string(".weight").size());
             const std::vector<int64_t> scale_shape = {(decl.shape[0] + kFp8BlockSize - 1) / kFp8BlockSize,
                                                       (decl.shape[1] + kFp8BlockSize - 1) / kFp8BlockSize};
-            planned.push_back({{stem + ".weight_scale_inv", DType::f32, scale_shape}, draw, decl.name});
+            planned.push_back({{stem + ".weight_scale_inv", DType::f32, scale_shape}, draw, decl.name, decl.name});
         }
-        planned.push_back({{decl.name, stored, decl.shape}, draw, ""});
+        planned.push_back({{decl.name, stored, decl.shape}, draw, "", decl.same_as.empty() ? decl.name : decl.same_as});
     }
     std::sort(planned.begin(), planned.end(), [](auto& a, auto& b) { return a.spec.name < b.spec.name; });
     return planned;

@@ -13,12 +13,20 @@ struct ExpertChoice {
     std::vector<float> weights;    // their weights (already scaled by routed_scaling_factor)
 };
 
-// logits: the router's [n_routed_experts] outputs for one token; bias: the
-// e_score_correction_bias or null. Follows DeepSeek's reference step by step:
-// scores (softmax or sigmoid) → choice scores (+ bias, selection only) → group limit
-// (top topk_group of n_group groups, a group scored by its best expert, or its best two
-// with a bias) → top-k → weights from the unbiased scores, normalised if norm_topk_prob,
-// times routed_scaling_factor.
+// The router's scores of one token: softmax or sigmoid of its n_routed_experts logits.
+template <typename T>
+void router_scores(const ModelConfig& config, const T* logits, T* scores);
+
+// The num_experts_per_tok experts one token goes to, from its scores and the
+// e_score_correction_bias (null without one), which takes part in the choice only:
+// choice scores (scores + bias) → group limit (the top topk_group of n_group groups, a
+// group scored by its best expert, or its best two with a bias) → top-k, ties to the
+// lower index.
+template <typename T>
+std::vector<int32_t> select_experts(const ModelConfig& config, const T* scores, const T* bias);
+
+// Both steps as DeepSeek's reference runs them, plus the weights: the unbiased scores of
+// the chosen experts, normalised to sum 1 if norm_topk_prob, times routed_scaling_factor.
 ExpertChoice route_token(const ModelConfig& config, const float* logits, const float* bias);
 
 }  // namespace mariana

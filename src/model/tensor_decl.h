@@ -29,6 +29,10 @@ struct TensorDecl {
     Weight* matrix = nullptr;              // matrices are used in their stored dtype
     std::vector<float>* vector = nullptr;  // small vectors are converted to float32
     bool optional = false;                 // loaded when present (the MTP module)
+    // Set when the tensor is by design the same as the one named here, which checkpoints
+    // store again under this name: DeepSeek-V3's MTP modules share the main model's
+    // embedding and output head. Training keeps one copy.
+    std::string same_as = {};
 };
 
 using TensorVisitor = std::function<void(const TensorDecl&)>;

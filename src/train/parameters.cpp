@@ -16,6 +16,11 @@ ParameterSet ParameterSet::load(const ModelConfig& config, const Checkpoint& che
     // values are then copied out as float32, whatever the stored dtype.
     const TensorVisitor collect = [&](const TensorDecl& decl) {
         if (decl.optional && !checkpoint.find(decl.name)) return;
+        if (!decl.same_as.empty()) {
+            const Parameter& original = set.find(decl.same_as);
+            set.parameters_.push_back({decl.name, decl.shape, decl.role, original.offset, original.size, true});
+            return;
+        }
         load_tensor(decl);
         Parameter p{decl.name, decl.shape, decl.role, int64_t(set.values_.size()), 1};
         for (const int64_t d : decl.shape) p.size *= d;

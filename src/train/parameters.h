@@ -20,18 +20,23 @@ struct Parameter {
     TensorRole role;
     int64_t offset = 0;  // into values() and grads()
     int64_t size = 0;
+    // A stored copy of another parameter (TensorDecl::same_as): it shares that one's
+    // offset, so values and gradients exist once and checkpoints get both names.
+    bool alias = false;
     // AdamW's decoupled weight decay applies to projections and embeddings, not to norm
     // weights and biases.
     bool decays() const { return role != TensorRole::norm && role != TensorRole::bias; }
-    // The router's selection bias moves by the load-balancing rule, not by gradients.
-    bool learned() const { return role != TensorRole::correction_bias; }
+    // What the optimiser updates: not the router's selection bias, which moves by the
+    // load-balancing rule, and not aliases, whose storage their original's update covers.
+    bool learned() const { return role != TensorRole::correction_bias && !alias; }
 };
 
 class ParameterSet {
 public:
     // Every tensor the architecture declares, converted from its stored dtype (BF16, FP8
     // with block scales, ...) to float32. Optional tensors (the MTP module) are included
-    // when the checkpoint has them. Throws Error naming a missing or mis-shaped tensor.
+    // when the checkpoint has them; declared copies of another tensor become aliases of it
+    // (their stored values are not read). Throws Error naming a missing or mis-shaped tensor.
     static ParameterSet load(const ModelConfig& config, const Checkpoint& checkpoint);
 
     const std::vector<Parameter>& parameters() const { return parameters_; }

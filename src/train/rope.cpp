@@ -1,5 +1,7 @@
 #include "train/rope.h"
 
+#include <cstddef>
+
 namespace mariana::train {
 
 namespace {
@@ -28,6 +30,18 @@ void rotate(T* x, const RopeSpan& s, const T* cos_sin, T sign)
 }  // namespace
 
 template <typename T>
+std::vector<T> rope_table(const std::vector<float>& inv_freq, int64_t dim, int64_t length, double scale)
+{
+    std::vector<float> row(static_cast<std::size_t>(dim));
+    std::vector<T> table(static_cast<std::size_t>(length * dim));
+    for (int64_t p = 0; p < length; ++p) {
+        rope_angles(p, inv_freq.data(), dim, row.data());
+        for (int64_t i = 0; i < dim; ++i) table[std::size_t(p * dim + i)] = T(row[std::size_t(i)] * float(scale));
+    }
+    return table;
+}
+
+template <typename T>
 void rope_forward(T* x, const RopeSpan& span, const T* cos_sin)
 {
     rotate(x, span, cos_sin, T(1));
@@ -39,6 +53,8 @@ void rope_backward(T* dx, const RopeSpan& span, const T* cos_sin)
     rotate(dx, span, cos_sin, T(-1));
 }
 
+template std::vector<float> rope_table<float>(const std::vector<float>&, int64_t, int64_t, double);
+template std::vector<double> rope_table<double>(const std::vector<float>&, int64_t, int64_t, double);
 template void rope_forward<float>(float*, const RopeSpan&, const float*);
 template void rope_forward<double>(double*, const RopeSpan&, const double*);
 template void rope_backward<float>(float*, const RopeSpan&, const float*);

@@ -6,6 +6,7 @@
 #include "kernels/rope.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace mariana::train {
 
@@ -16,6 +17,11 @@ struct RopeSpan {
     int64_t n_tokens, stride, heads, head_stride, dim;
     RopeLayout layout;
 };
+
+// cos/sin rows for positions 0..length-1, as the inference kernels compute them from the
+// float inverse frequencies, each value times `scale` (YaRN's rotation scale, else 1).
+template <typename T>
+std::vector<T> rope_table(const std::vector<float>& inv_freq, int64_t dim, int64_t length, double scale);
 
 template <typename T>
 void rope_forward(T* x, const RopeSpan& span, const T* cos_sin);

@@ -1,0 +1,34 @@
+// The attention sub-layer of a training model: grouped-query attention (Qwen2, Llama) or
+// multi-head latent attention (DeepSeek). Inputs are `sequences` rows of `length` tokens,
+// token-major, every row starting at position 0 and attending causally within itself.
+#pragma once
+
+#include "core/thread_pool.h"
+#include "model/config.h"
+#include "train/parameters.h"
+#include "train/weights_view.h"
+
+#include <memory>
+#include <string>
+
+namespace mariana::train {
+
+template <typename T>
+class AttentionBlock {
+public:
+    virtual ~AttentionBlock() = default;
+
+    // The block of the architecture of `config` whose tensors are under `prefix`
+    // (e.g. "model.layers.3.self_attn.").
+    static std::unique_ptr<AttentionBlock> make(const ModelConfig& config, const ParameterSet& layout,
+                                                const std::string& prefix);
+
+    // x [sequences·length, hidden] normalised hidden states → out [.., hidden] (overwritten).
+    virtual void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
+                         ThreadPool& pool) = 0;
+    // For the inputs of the last forward: dx += ∂/∂x of Σ dout ⊙ out; parameter gradients added.
+    virtual void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t sequences, int64_t length,
+                          T* dx, ThreadPool& pool) = 0;
+};
+
+}  // namespace mariana::train

@@ -1,0 +1,65 @@
+#include "train/decoder_layer.h"
+
+#include "train/rms_norm.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace mariana::train {
+
+template <typename T>
+DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterSet& layout, int64_t index, double balance_alpha)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps))
+{
+    const std::string p = fmt::format("model.layers.{}.", index);
+    attn_norm_ = layout.find(p + "input_layernorm.weight").offset;
+    ffn_norm_ = layout.find(p + "post_attention_layernorm.weight").offset;
+    attention_ = AttentionBlock<T>::make(c, layout, p + "self_attn.");
+    if (c.is_moe_layer(index)) moe_.emplace(c, layout, p + "mlp.", balance_alpha);
+    else mlp_.emplace(layout, p + "mlp.");
+}
+
+template <typename T>
+void DecoderLayer<T>::forward(const WeightsView<T>& w, const T* h_in, int64_t B, int64_t S, T* h_out,
+                              ThreadPool& pool)
+{
+    const int64_t N = B * S, H = hidden_;
+    x_attn_.resize(size_t(N * H));
+    rstd_attn_.resize(size_t(N));
+    branch_.resize(size_t(N * H));
+    h_mid_.resize(size_t(N * H));
+    x_ffn_.resize(size_t(N * H));
+    rstd_ffn_.resize(size_t(N));
+
+    rms_norm_forward(h_in, w.at(attn_norm_), N, H, eps_, x_attn_.data(), rstd_attn_.data());
+    attention_->forward(w, x_attn_.data(), B, S, branch_.data(), pool);
+    for (int64_t i = 0; i < N * H; ++i) h_mid_[size_t(i)] = h_in[i] + branch_[size_t(i)];
+
+    rms_norm_forward(h_mid_.data(), w.at(ffn_norm_), N, H, eps_, x_ffn_.data(), rstd_ffn_.data());
+    if (moe_) moe_->forward(w, x_ffn_.data(), B, S, branch_.data(), pool);
+    else mlp_->forward(w, x_ffn_.data(), N, branch_.data(), pool);
+    for (int64_t i = 0; i < N * H; ++i) h_out[i] = h_mid_[size_t(i)] + branch_[size_t(i)];
+}
+
+template <typename T>
+void DecoderLayer<T>::backward(const WeightsView<T>& w, const T* h_in, const T* dh_out, int64_t B, int64_t S,
+                               T loss_scale, T* dh_in, ThreadPool& pool)
+{
+    const int64_t N = B * S, H = hidden_;
+    dh_mid_.assign(dh_out, dh_out + N * H);
+    dx_.assign(size_t(N * H), T(0));
+    if (moe_) moe_->backward(w, x_ffn_.data(), dh_out, B, S, loss_scale, dx_.data(), pool);
+    else mlp_->backward(w, x_ffn_.data(), dh_out, N, dx_.data(), pool);
+    rms_norm_backward(h_mid_.data(), w.at(ffn_norm_), rstd_ffn_.data(), dx_.data(), N, H, dh_mid_.data(),
+                      w.grad(ffn_norm_));
+
+    std::copy(dh_mid_.begin(), dh_mid_.end(), dh_in);
+    std::fill(dx_.begin(), dx_.end(), T(0));
+    attention_->backward(w, x_attn_.data(), dh_mid_.data(), B, S, dx_.data(), pool);
+    rms_norm_backward(h_in, w.at(attn_norm_), rstd_attn_.data(), dx_.data(), N, H, dh_in, w.grad(attn_norm_));
+}
+
+template class DecoderLayer<float>;
+template class DecoderLayer<double>;
+
+}  // namespace mariana::train

@@ -1,0 +1,44 @@
+// One pre-norm decoder layer for training, any architecture:
+//   h_mid = h + attention(RMSNorm(h)),  h_out = h_mid + ffn(RMSNorm(h_mid)),
+// the feed-forward being a dense SwiGLU MLP or, in DeepSeek's MoE layers, DeepSeekMoE.
+#pragma once
+
+#include "train/attention_block.h"
+#include "train/mlp_block.h"
+#include "train/moe_block.h"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class DecoderLayer {
+public:
+    // Layer `index`'s tensors ("model.layers.{index}."); balance_alpha weighs its MoE's
+    // sequence-wise balance loss.
+    DecoderLayer(const ModelConfig& config, const ParameterSet& layout, int64_t index, double balance_alpha);
+
+    // h_in [sequences·length, hidden] → h_out (overwritten).
+    void forward(const WeightsView<T>& w, const T* h_in, int64_t sequences, int64_t length, T* h_out,
+                 ThreadPool& pool);
+    // For the h_in of the last forward: dh_in = ∂/∂h_in of Σ dh_out ⊙ h_out + loss_scale ·
+    // (balance loss), overwritten; parameter gradients added.
+    void backward(const WeightsView<T>& w, const T* h_in, const T* dh_out, int64_t sequences, int64_t length,
+                  T loss_scale, T* dh_in, ThreadPool& pool);
+
+    MoeBlock<T>* moe() { return moe_ ? &*moe_ : nullptr; }
+
+private:
+    int64_t hidden_;
+    T eps_;
+    int64_t attn_norm_, ffn_norm_;
+    std::unique_ptr<AttentionBlock<T>> attention_;
+    std::optional<MlpBlock<T>> mlp_;
+    std::optional<MoeBlock<T>> moe_;
+    std::vector<T> x_attn_, rstd_attn_, branch_, h_mid_, x_ffn_, rstd_ffn_;
+    std::vector<T> dx_, dh_mid_;
+};
+
+}  // namespace mariana::train

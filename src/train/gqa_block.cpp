@@ -1,0 +1,74 @@
+#include "train/gqa_block.h"
+
+#include "model/rope_frequencies.h"
+#include "train/attention.h"
+#include "train/rope.h"
+
+#include <cmath>
+
+namespace mariana::train {
+
+template <typename T>
+GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
+    : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
+      q_(Linear::find(layout, prefix + "q_proj", c.attention_bias)),
+      k_(Linear::find(layout, prefix + "k_proj", c.attention_bias)),
+      v_(Linear::find(layout, prefix + "v_proj", c.attention_bias)), o_(Linear::find(layout, prefix + "o_proj")),
+      inv_freq_(rope_inv_frequencies(c.rope, c.head_dim))
+{
+}
+
+template <typename T>
+void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_t S, T* out, ThreadPool& pool)
+{
+    const int64_t N = B * S, hd = head_dim_;
+    if (int64_t(cos_sin_.size()) != S * hd) cos_sin_ = rope_table<T>(inv_freq_, hd, S, 1.0);
+    q_rot_.resize(size_t(N * heads_ * hd));
+    k_rot_.resize(size_t(N * kv_heads_ * hd));
+    v_val_.resize(size_t(N * kv_heads_ * hd));
+    attn_.resize(size_t(N * heads_ * hd));
+    probs_.resize(size_t(B * heads_ * S * S));
+    q_.forward(w, x, N, q_rot_.data(), pool);
+    k_.forward(w, x, N, k_rot_.data(), pool);
+    v_.forward(w, x, N, v_val_.data(), pool);
+    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd))};
+    for (int64_t b = 0; b < B; ++b) {
+        T* q = q_rot_.data() + b * S * heads_ * hd;
+        T* k = k_rot_.data() + b * S * kv_heads_ * hd;
+        rope_forward(q, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
+        rope_forward(k, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
+        attention_forward(q, k, v_val_.data() + b * S * kv_heads_ * hd, shape, probs_.data() + b * heads_ * S * S,
+                          attn_.data() + b * S * heads_ * hd, pool);
+    }
+    o_.forward(w, attn_.data(), N, out, pool);
+}
+
+template <typename T>
+void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t B, int64_t S, T* dx,
+                           ThreadPool& pool)
+{
+    const int64_t N = B * S, hd = head_dim_;
+    dattn_.assign(attn_.size(), T(0));
+    dq_.assign(q_rot_.size(), T(0));
+    dk_.assign(k_rot_.size(), T(0));
+    dv_.assign(v_val_.size(), T(0));
+    o_.backward(w, attn_.data(), dout, N, dattn_.data(), pool);
+    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd))};
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t qo = b * S * heads_ * hd, ko = b * S * kv_heads_ * hd;
+        attention_backward(q_rot_.data() + qo, k_rot_.data() + ko, v_val_.data() + ko,
+                           probs_.data() + b * heads_ * S * S, dattn_.data() + qo, shape, dq_.data() + qo,
+                           dk_.data() + ko, dv_.data() + ko, pool);
+        rope_backward(dq_.data() + qo, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
+        rope_backward(dk_.data() + ko, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split},
+                      cos_sin_.data());
+    }
+    q_.backward(w, x, dq_.data(), N, dx, pool);
+    k_.backward(w, x, dk_.data(), N, dx, pool);
+    v_.backward(w, x, dv_.data(), N, dx, pool);
+}
+
+template class GqaBlock<float>;
+template class GqaBlock<double>;
+
+}  // namespace mariana::train

@@ -1,0 +1,32 @@
+// Grouped-query attention as Qwen2 and Llama compute it: q/k/v projections (with biases
+// when attention_bias), RoPE over the whole head in the half-split layout, causal softmax
+// attention with kv heads shared by groups of query heads, o_proj.
+#pragma once
+
+#include "train/attention_block.h"
+#include "train/linear.h"
+
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class GqaBlock final : public AttentionBlock<T> {
+public:
+    GqaBlock(const ModelConfig& config, const ParameterSet& layout, const std::string& prefix);
+
+    void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
+                 ThreadPool& pool) override;
+    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t sequences, int64_t length, T* dx,
+                  ThreadPool& pool) override;
+
+private:
+    int64_t heads_, kv_heads_, head_dim_;
+    Linear q_, k_, v_, o_;
+    std::vector<float> inv_freq_;
+    std::vector<T> cos_sin_;  // [length, head_dim]
+    std::vector<T> q_rot_, k_rot_, v_val_, probs_, attn_;
+    std::vector<T> dq_, dk_, dv_, dattn_;
+};
+
+}  // namespace mariana::train

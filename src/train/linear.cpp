@@ -1,0 +1,45 @@
+#include "train/linear.h"
+
+#include "core/error.h"
+#include "train/gemm.h"
+
+namespace mariana::train {
+
+Linear Linear::find(const ParameterSet& layout, const std::string& stem, bool has_bias)
+{
+    const Parameter& w = layout.find(stem + ".weight");
+    if (w.shape.size() != 2) fail("parameter '{}.weight' is not a matrix", stem);
+    Linear linear{w.offset, -1, w.shape[1], w.shape[0]};
+    if (has_bias) linear.bias = layout.find(stem + ".bias").offset;
+    return linear;
+}
+
+template <typename T>
+void Linear::forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const
+{
+    matmul_nt(x, w.at(weight), n, in, out, y, pool);
+    if (bias < 0) return;
+    const T* b = w.at(bias);
+    for (int64_t r = 0; r < n; ++r)
+        for (int64_t j = 0; j < out; ++j) y[r * out + j] += b[j];
+}
+
+template <typename T>
+void Linear::backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t n, T* dx, ThreadPool& pool) const
+{
+    if (dx) matmul_nn_add(dy, w.at(weight), n, out, in, dx, pool);
+    matmul_tn_add(dy, x, n, out, in, w.grad(weight), pool);
+    if (bias < 0) return;
+    T* db = w.grad(bias);
+    for (int64_t r = 0; r < n; ++r)
+        for (int64_t j = 0; j < out; ++j) db[j] += dy[r * out + j];
+}
+
+#define MARIANA_INSTANTIATE(T)                                                                                \
+    template void Linear::forward<T>(const WeightsView<T>&, const T*, int64_t, T*, ThreadPool&) const;        \
+    template void Linear::backward<T>(const WeightsView<T>&, const T*, const T*, int64_t, T*, ThreadPool&) const;
+MARIANA_INSTANTIATE(float)
+MARIANA_INSTANTIATE(double)
+#undef MARIANA_INSTANTIATE
+
+}  // namespace mariana::train

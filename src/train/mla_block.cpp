@@ -1,0 +1,146 @@
+#include "train/mla_block.h"
+
+#include "model/rope_frequencies.h"
+#include "train/attention.h"
+#include "train/rms_norm.h"
+#include "train/rope.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mariana::train {
+
+template <typename T>
+MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
+    : nh_(c.num_attention_heads), dn_(c.qk_nope_head_dim), dr_(c.qk_rope_head_dim), dv_(c.v_head_dim),
+      R_(c.kv_lora_rank), Rq_(c.q_lora_rank), eps_(T(c.rms_norm_eps)),
+      scale_(1.0 / std::sqrt(double(c.qk_head_dim())) * yarn_softmax_scale_factor(c.rope)),
+      rotation_scale_(yarn_rotation_scale(c.rope)), kv_b_proj_(Linear::find(layout, prefix + "kv_b_proj")),
+      o_proj_(Linear::find(layout, prefix + "o_proj")),
+      kv_a_norm_(layout.find(prefix + "kv_a_layernorm.weight").offset),
+      inv_freq_(rope_inv_frequencies(c.rope, c.qk_rope_head_dim))
+{
+    if (Rq_ > 0) {
+        q_a_proj_ = Linear::find(layout, prefix + "q_a_proj");
+        q_a_norm_ = layout.find(prefix + "q_a_layernorm.weight").offset;
+        q_b_proj_ = Linear::find(layout, prefix + "q_b_proj");
+    } else {
+        q_proj_ = Linear::find(layout, prefix + "q_proj");
+    }
+    const Linear kv_a = Linear::find(layout, prefix + "kv_a_proj_with_mqa");
+    kv_latent_proj_ = kv_a.rows(0, R_);
+    kv_rope_proj_ = kv_a.rows(R_, dr_);
+}
+
+template <typename T>
+void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_t S, T* out, ThreadPool& pool)
+{
+    const int64_t N = B * S, qk = dn_ + dr_;
+    if (int64_t(cos_sin_.size()) != S * dr_) cos_sin_ = rope_table<T>(inv_freq_, dr_, S, rotation_scale_);
+    q_.resize(size_t(N * nh_ * qk));
+    if (Rq_ > 0) {
+        q_a_.resize(size_t(N * Rq_));
+        q_a_n_.resize(size_t(N * Rq_));
+        q_a_rstd_.resize(size_t(N));
+        q_a_proj_.forward(w, x, N, q_a_.data(), pool);
+        rms_norm_forward(q_a_.data(), w.at(q_a_norm_), N, Rq_, eps_, q_a_n_.data(), q_a_rstd_.data());
+        q_b_proj_.forward(w, q_a_n_.data(), N, q_.data(), pool);
+    } else {
+        q_proj_.forward(w, x, N, q_.data(), pool);
+    }
+    latent_.resize(size_t(N * R_));
+    c_.resize(size_t(N * R_));
+    c_rstd_.resize(size_t(N));
+    k_pe_.resize(size_t(N * dr_));
+    kv_latent_proj_.forward(w, x, N, latent_.data(), pool);
+    rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data());
+    kv_rope_proj_.forward(w, x, N, k_pe_.data(), pool);
+    for (int64_t b = 0; b < B; ++b) {
+        rope_forward(q_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
+                     cos_sin_.data());
+        rope_forward(k_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved}, cos_sin_.data());
+    }
+
+    // Per-head keys [k_nope_h, k_pe] and values from kv_b_proj's [nh, dn + dv] rows.
+    kv_.resize(size_t(N * nh_ * (dn_ + dv_)));
+    k_.resize(size_t(N * nh_ * qk));
+    v_.resize(size_t(N * nh_ * dv_));
+    kv_b_proj_.forward(w, c_.data(), N, kv_.data(), pool);
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t h = 0; h < nh_; ++h) {
+            const T* kv = kv_.data() + (n * nh_ + h) * (dn_ + dv_);
+            T* k = k_.data() + (n * nh_ + h) * qk;
+            std::copy_n(kv, dn_, k);
+            std::copy_n(k_pe_.data() + n * dr_, dr_, k + dn_);
+            std::copy_n(kv + dn_, dv_, v_.data() + (n * nh_ + h) * dv_);
+        }
+
+    probs_.resize(size_t(B * nh_ * S * S));
+    attn_.resize(size_t(N * nh_ * dv_));
+    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_};
+    for (int64_t b = 0; b < B; ++b)
+        attention_forward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
+                          shape, probs_.data() + b * nh_ * S * S, attn_.data() + b * S * nh_ * dv_, pool);
+    o_proj_.forward(w, attn_.data(), N, out, pool);
+}
+
+template <typename T>
+void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t B, int64_t S, T* dx,
+                           ThreadPool& pool)
+{
+    const int64_t N = B * S, qk = dn_ + dr_;
+    dattn_.assign(attn_.size(), T(0));
+    o_proj_.backward(w, attn_.data(), dout, N, dattn_.data(), pool);
+
+    dq_.assign(q_.size(), T(0));
+    dk_.assign(k_.size(), T(0));
+    dvalue_.assign(v_.size(), T(0));
+    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_};
+    for (int64_t b = 0; b < B; ++b)
+        attention_backward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
+                           probs_.data() + b * nh_ * S * S, dattn_.data() + b * S * nh_ * dv_, shape,
+                           dq_.data() + b * S * nh_ * qk, dk_.data() + b * S * nh_ * qk, dvalue_.data() + b * S * nh_ * dv_,
+                           pool);
+
+    // Back to kv_b_proj's rows and the shared rope key, which collects every head's share.
+    dkv_.resize(kv_.size());
+    dk_pe_.assign(k_pe_.size(), T(0));
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t h = 0; h < nh_; ++h) {
+            T* dkv = dkv_.data() + (n * nh_ + h) * (dn_ + dv_);
+            const T* dk = dk_.data() + (n * nh_ + h) * qk;
+            std::copy_n(dk, dn_, dkv);
+            std::copy_n(dvalue_.data() + (n * nh_ + h) * dv_, dv_, dkv + dn_);
+            T* dk_pe = dk_pe_.data() + n * dr_;
+            for (int64_t i = 0; i < dr_; ++i) dk_pe[i] += dk[dn_ + i];
+        }
+    for (int64_t b = 0; b < B; ++b) {
+        rope_backward(dq_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
+                      cos_sin_.data());
+        rope_backward(dk_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved}, cos_sin_.data());
+    }
+
+    dc_.assign(c_.size(), T(0));
+    kv_b_proj_.backward(w, c_.data(), dkv_.data(), N, dc_.data(), pool);
+    dlatent_.assign(latent_.size(), T(0));
+    rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, dlatent_.data(),
+                      w.grad(kv_a_norm_));
+    kv_latent_proj_.backward(w, x, dlatent_.data(), N, dx, pool);
+    kv_rope_proj_.backward(w, x, dk_pe_.data(), N, dx, pool);
+
+    if (Rq_ > 0) {
+        dq_a_n_.assign(q_a_n_.size(), T(0));
+        q_b_proj_.backward(w, q_a_n_.data(), dq_.data(), N, dq_a_n_.data(), pool);
+        dq_a_.assign(q_a_.size(), T(0));
+        rms_norm_backward(q_a_.data(), w.at(q_a_norm_), q_a_rstd_.data(), dq_a_n_.data(), N, Rq_, dq_a_.data(),
+                          w.grad(q_a_norm_));
+        q_a_proj_.backward(w, x, dq_a_.data(), N, dx, pool);
+    } else {
+        q_proj_.backward(w, x, dq_.data(), N, dx, pool);
+    }
+}
+
+template class MlaBlock<float>;
+template class MlaBlock<double>;
+
+}  // namespace mariana::train

@@ -1,0 +1,49 @@
+// Multi-head latent attention (DeepSeek-V2/V3) for training, in the expanded form: the
+// latent c = RMSNorm(x·W_DKVᵀ) is projected by kv_b_proj to per-head keys and values,
+// each head's key being [k_nope_h, k_pe] with the one rope key k_pe shared by all heads.
+// Queries come from q_proj, or from q_a_proj → RMSNorm → q_b_proj when q_lora_rank > 0.
+// RoPE is interleaved on the last qk_rope_head_dim dims of queries and on k_pe.
+#pragma once
+
+#include "train/attention_block.h"
+#include "train/linear.h"
+
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class MlaBlock final : public AttentionBlock<T> {
+public:
+    MlaBlock(const ModelConfig& config, const ParameterSet& layout, const std::string& prefix);
+
+    void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
+                 ThreadPool& pool) override;
+    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t sequences, int64_t length, T* dx,
+                  ThreadPool& pool) override;
+
+private:
+    int64_t nh_, dn_, dr_, dv_, R_, Rq_;
+    T eps_;
+    double scale_;  // softmax scale with YaRN's mscale correction
+    double rotation_scale_;
+    Linear q_proj_, q_a_proj_, q_b_proj_;  // q_proj, or q_a_proj and q_b_proj
+    Linear kv_latent_proj_, kv_rope_proj_;  // kv_a_proj_with_mqa's latent rows, then its rope-key rows
+    Linear kv_b_proj_, o_proj_;
+    int64_t q_a_norm_ = -1, kv_a_norm_;
+    std::vector<float> inv_freq_;
+    std::vector<T> cos_sin_;  // [length, dr]
+
+    // Activations, N = sequences·length rows.
+    std::vector<T> q_a_, q_a_n_, q_a_rstd_;  // [N, Rq], [N]: the low-rank query path
+    std::vector<T> q_;                        // [N, nh·(dn+dr)], rope part rotated
+    std::vector<T> latent_, c_, c_rstd_;      // [N, R] before and after kv_a_layernorm
+    std::vector<T> k_pe_;                     // [N, dr] rotated
+    std::vector<T> kv_;                       // [N, nh·(dn+dv)] kv_b_proj(c)
+    std::vector<T> k_, v_;                    // [N, nh·(dn+dr)], [N, nh·dv]
+    std::vector<T> probs_, attn_;             // [B, nh, S, S], [N, nh·dv]
+    // Gradient scratch.
+    std::vector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_;
+};
+
+}  // namespace mariana::train

@@ -1,0 +1,28 @@
+// A SwiGLU feed-forward block down(silu(gate·x) ⊙ up·x) for training: the dense layers'
+// MLP, each routed expert and the shared experts. Keeps its activations for the backward.
+#pragma once
+
+#include "train/linear.h"
+
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class MlpBlock {
+public:
+    // The tensors `prefix`gate_proj, up_proj and down_proj.
+    MlpBlock(const ParameterSet& layout, const std::string& prefix);
+
+    // x [n, hidden] → out [n, hidden] (overwritten).
+    void forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, ThreadPool& pool);
+    // For the x and n of the last forward: dx += ∂/∂x of Σ dout ⊙ out; parameter gradients added.
+    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool);
+
+private:
+    Linear gate_, up_, down_;
+    std::vector<T> g_, u_, h_;  // [n, inter] gate and up outputs, their SwiGLU
+    std::vector<T> dh_, dg_, du_;
+};
+
+}  // namespace mariana::train

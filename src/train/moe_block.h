@@ -1,0 +1,63 @@
+// The DeepSeekMoE feed-forward for training: the router (its gradient reaches the gate
+// weights through the chosen experts' weights), routed experts, shared experts, and the
+// complementary sequence-wise balance loss of DeepSeek-V3 (§2.1.2):
+//   L_bal = α Σ_i f_i P_i per sequence of S tokens, averaged over sequences, with
+//   f_i = E / (K·S) · (tokens that chose expert i),  P_i = (1/S) Σ_t s_i,t / Σ_j s_j,t.
+// The choice itself (top-k with the selection bias and group limit) is the inference
+// router's, and is not differentiated; the selection bias moves by the balancing rule.
+#pragma once
+
+#include "train/linear.h"
+#include "train/mlp_block.h"
+
+#include <optional>
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class MoeBlock {
+public:
+    // The tensors under `prefix` (e.g. "model.layers.3.mlp.").
+    MoeBlock(const ModelConfig& config, const ParameterSet& layout, const std::string& prefix, double balance_alpha);
+
+    // x [sequences·length, hidden] → out (overwritten).
+    void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out, ThreadPool& pool);
+    // For the inputs of the last forward: dx += ∂/∂x of Σ dout ⊙ out + loss_scale · L_bal;
+    // parameter gradients added likewise.
+    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t sequences, int64_t length,
+                  T loss_scale, T* dx, ThreadPool& pool);
+
+    double balance_loss() const { return balance_loss_; }  // of the last forward
+    // Tokens routed to each expert by the last forward.
+    const std::vector<int64_t>& expert_load() const { return load_; }
+    // Offset of e_score_correction_bias in the layout, -1 when the router has none.
+    int64_t correction_bias() const { return bias_; }
+
+private:
+    ModelConfig config_;
+    int64_t E_, K_;
+    double alpha_;
+    Linear router_;
+    int64_t bias_ = -1;
+    std::vector<MlpBlock<T>> experts_;
+    std::optional<MlpBlock<T>> shared_;
+
+    // Routing of the last forward.
+    std::vector<T> logits_, scores_;     // [N, E]
+    std::vector<int32_t> chosen_;        // [N, K]
+    std::vector<T> weights_;             // [N, K]
+    struct Routed {
+        std::vector<int64_t> slots;      // chosen_ index t·K + k of each token sent here
+        std::vector<T> x, y;             // [n, hidden] gathered inputs and the expert's outputs
+    };
+    std::vector<Routed> routed_;         // per expert
+    std::vector<T> shared_y_;            // [N, hidden] the shared experts' output
+    std::vector<int64_t> load_;
+    std::vector<T> fraction_;            // [B, E] f_i per sequence
+    double balance_loss_ = 0;
+    // Gradient scratch.
+    std::vector<T> dweights_, dscores_, dy_, dxg_;
+};
+
+}  // namespace mariana::train

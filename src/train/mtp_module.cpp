@@ -1,0 +1,77 @@
+#include "train/mtp_module.h"
+
+#include "train/embedding.h"
+#include "train/rms_norm.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace mariana::train {
+
+namespace {
+
+std::string prefix(const ModelConfig& c, int64_t depth) { return fmt::format("model.layers.{}.", c.num_hidden_layers + depth - 1); }
+
+}  // namespace
+
+template <typename T>
+MtpModule<T>::MtpModule(const ModelConfig& c, const ParameterSet& layout, int64_t depth, double balance_alpha)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)),
+      embed_(layout.find(prefix(c, depth) + "embed_tokens.weight").offset),
+      enorm_(layout.find(prefix(c, depth) + "enorm.weight").offset),
+      hnorm_(layout.find(prefix(c, depth) + "hnorm.weight").offset),
+      eh_proj_(Linear::find(layout, prefix(c, depth) + "eh_proj")),
+      block_(c, layout, c.num_hidden_layers + depth - 1, balance_alpha),
+      head_(layout.find(prefix(c, depth) + "shared_head.norm.weight").offset,
+            Linear::find(layout, prefix(c, depth) + "shared_head.head"),
+            c.rms_norm_eps)
+{
+}
+
+template <typename T>
+void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, int64_t B, int64_t S,
+                           ThreadPool& pool)
+{
+    const int64_t N = B * S, H = hidden_;
+    tokens_.assign(tokens, tokens + N);
+    emb_.resize(size_t(N * H));
+    e_rstd_.resize(size_t(N));
+    h_rstd_.resize(size_t(N));
+    cat_.resize(size_t(N * 2 * H));
+    in_.resize(size_t(N * H));
+    out_.resize(size_t(N * H));
+    embedding_forward(w.at(embed_), tokens, N, H, emb_.data());
+    // Normalise into a scratch of the same shape, then interleave into the concatenation.
+    std::vector<T> normed(size_t(N * H));
+    rms_norm_forward(emb_.data(), w.at(enorm_), N, H, eps_, normed.data(), e_rstd_.data());
+    for (int64_t n = 0; n < N; ++n) std::copy_n(normed.data() + n * H, H, cat_.data() + n * 2 * H);
+    rms_norm_forward(h_prev, w.at(hnorm_), N, H, eps_, normed.data(), h_rstd_.data());
+    for (int64_t n = 0; n < N; ++n) std::copy_n(normed.data() + n * H, H, cat_.data() + n * 2 * H + H);
+    eh_proj_.forward(w, cat_.data(), N, in_.data(), pool);
+    block_.forward(w, in_.data(), B, S, out_.data(), pool);
+    dout_.assign(size_t(N * H), T(0));
+}
+
+template <typename T>
+void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B, int64_t S, T loss_scale,
+                            T* dh_prev, ThreadPool& pool)
+{
+    const int64_t N = B * S, H = hidden_;
+    din_.resize(size_t(N * H));
+    block_.backward(w, in_.data(), dout_.data(), B, S, loss_scale, din_.data(), pool);
+    dcat_.assign(cat_.size(), T(0));
+    eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool);
+
+    std::vector<T> dnormed(size_t(N * H));
+    for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H, H, dnormed.data() + n * H);
+    demb_.assign(emb_.size(), T(0));
+    rms_norm_backward(emb_.data(), w.at(enorm_), e_rstd_.data(), dnormed.data(), N, H, demb_.data(), w.grad(enorm_));
+    embedding_backward(tokens_.data(), demb_.data(), N, H, w.grad(embed_));
+    for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H + H, H, dnormed.data() + n * H);
+    rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), dnormed.data(), N, H, dh_prev, w.grad(hnorm_));
+}
+
+template class MtpModule<float>;
+template class MtpModule<double>;
+
+}  // namespace mariana::train

@@ -1,0 +1,48 @@
+// One of DeepSeek-V3's multi-token prediction modules (§2.2). The module of depth k
+// (checkpoint layer num_hidden_layers + k - 1) combines, at position i, the previous
+// depth's hidden state h_i with the embedding of token t_{i+k}:
+//   h'_i = eh_proj([enorm(Emb(t_{i+k})); hnorm(h_i)])  (this order, as the checkpoints'
+// eh_proj expects), passes it through its decoder layer, and its head (shared_head.norm,
+// then the output head) predicts t_{i+k+1}. Emb and the output head are the main model's:
+// DeepSeek shares them, and the parameter layout aliases the copies checkpoints store.
+#pragma once
+
+#include "train/decoder_layer.h"
+#include "train/output_head.h"
+
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class MtpModule {
+public:
+    MtpModule(const ModelConfig& config, const ParameterSet& layout, int64_t depth, double balance_alpha);
+
+    // h_prev [sequences·length, hidden]; tokens [sequences·length]: t_{i+k} for each row.
+    void forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, int64_t sequences,
+                 int64_t length, ThreadPool& pool);
+    const T* output() const { return out_.data(); }  // [sequences·length, hidden]
+    // The gradient with respect to output(), to be filled (added to) before backward.
+    std::vector<T>& output_grad() { return dout_; }
+
+    // dh_prev += ∂/∂h_prev, for the inputs of the last forward; parameter gradients added.
+    void backward(const WeightsView<T>& w, const T* h_prev, int64_t sequences, int64_t length, T loss_scale,
+                  T* dh_prev, ThreadPool& pool);
+
+    OutputHead<T>& head() { return head_; }
+    DecoderLayer<T>& block() { return block_; }
+
+private:
+    int64_t hidden_;
+    T eps_;
+    int64_t embed_, enorm_, hnorm_;
+    Linear eh_proj_;
+    DecoderLayer<T> block_;
+    OutputHead<T> head_;
+    std::vector<int32_t> tokens_;
+    std::vector<T> emb_, e_rstd_, h_rstd_, cat_, in_, out_;  // cat_ [N, 2H]: [enorm(emb), hnorm(h)]
+    std::vector<T> dout_, din_, dcat_, demb_;
+};
+
+}  // namespace mariana::train

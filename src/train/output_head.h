@@ -1,0 +1,33 @@
+// The output of a training model: RMSNorm → head projection → softmax cross-entropy, with
+// the backward taken at once, so the [rows, vocab] logits exist only during the call and
+// one buffer serves the main head and every MTP head.
+#pragma once
+
+#include "train/linear.h"
+
+#include <vector>
+
+namespace mariana::train {
+
+template <typename T>
+class OutputHead {
+public:
+    OutputHead(int64_t norm, Linear head, double eps) : norm_(norm), head_(head), eps_(T(eps)) {}
+
+    // Returns Σ cross-entropy over the rows whose target is not kNoTarget. With dh (and
+    // w.grads) set, adds scale · ∂(that sum)/∂h into dh [rows, hidden] and the parameters'
+    // gradients. `logits` is scratch.
+    T loss(const WeightsView<T>& w, const T* h, const int32_t* targets, int64_t rows, T scale, T* dh,
+           std::vector<T>& logits, ThreadPool& pool);
+
+    // out [rows, vocab] (overwritten).
+    void logits(const WeightsView<T>& w, const T* h, int64_t rows, T* out, ThreadPool& pool);
+
+private:
+    int64_t norm_;
+    Linear head_;
+    T eps_;
+    std::vector<T> x_, rstd_, dx_;
+};
+
+}  // namespace mariana::train

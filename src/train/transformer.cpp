@@ -1,0 +1,129 @@
+#include "train/transformer.h"
+
+#include "train/cross_entropy.h"
+#include "train/embedding.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace mariana::train {
+
+namespace {
+
+Linear output_projection(const ModelConfig& c, const ParameterSet& layout)
+{
+    return Linear::find(layout, c.tie_word_embeddings ? "model.embed_tokens" : "lm_head");
+}
+
+bool has_mtp_module(const ModelConfig& c, const ParameterSet& layout, int64_t depth)
+{
+    const std::string name = fmt::format("model.layers.{}.eh_proj.weight", c.num_hidden_layers + depth - 1);
+    return std::ranges::any_of(layout.parameters(), [&](const Parameter& p) { return p.name == name; });
+}
+
+}  // namespace
+
+template <typename T>
+Transformer<T>::Transformer(const ModelConfig& c, const ParameterSet& layout, Objective objective)
+    : config_(c), objective_(objective), embed_(layout.find("model.embed_tokens.weight").offset),
+      head_(layout.find("model.norm.weight").offset, output_projection(c, layout), c.rms_norm_eps)
+{
+    layers_.reserve(size_t(c.num_hidden_layers));
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) layers_.emplace_back(c, layout, l, objective.balance_alpha);
+    if (objective.mtp_weight == 0) return;
+    for (int64_t k = 1; k <= c.num_nextn_predict_layers && has_mtp_module(c, layout, k); ++k)
+        mtp_.emplace_back(c, layout, k, objective.balance_alpha);
+}
+
+template <typename T>
+void Transformer<T>::run_layers(const WeightsView<T>& w, int64_t B, int64_t S, ThreadPool& pool)
+{
+    const int64_t N = B * S, H = config_.hidden_size;
+    hidden_.resize(layers_.size() + 1);
+    for (auto& h : hidden_) h.resize(size_t(N * H));
+    embedding_forward(w.at(embed_), inputs_.data(), N, H, hidden_[0].data());
+    for (size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(w, hidden_[l].data(), B, S, hidden_[l + 1].data(), pool);
+}
+
+template <typename T>
+void Transformer<T>::logits(const WeightsView<T>& w, const int32_t* tokens, int64_t B, int64_t S, T* out,
+                            ThreadPool& pool)
+{
+    inputs_.assign(tokens, tokens + B * S);
+    run_layers(w, B, S, pool);
+    head_.logits(w, hidden_.back().data(), B * S, out, pool);
+}
+
+template <typename T>
+StepLosses Transformer<T>::step(const WeightsView<T>& w, const int32_t* windows, int64_t B, int64_t S, T scale,
+                                ThreadPool& pool)
+{
+    const int64_t N = B * S, H = config_.hidden_size;
+    inputs_.resize(size_t(N));
+    targets_.resize(size_t(N));
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < S; ++i) {
+            inputs_[size_t(b * S + i)] = windows[b * (S + 1) + i];
+            targets_[size_t(b * S + i)] = windows[b * (S + 1) + i + 1];
+        }
+    run_layers(w, B, S, pool);
+
+    const bool train = w.grads != nullptr;
+    StepLosses losses;
+    if (train) dh_.assign(size_t(N * H), T(0));
+    losses.loss = double(head_.loss(w, hidden_.back().data(), targets_.data(), N, scale / T(N),
+                                    train ? dh_.data() : nullptr, logits_, pool)) / double(N);
+
+    // MTP depth k at position i reads t_{i+k} and predicts t_{i+k+1}; rows past the window
+    // have no target (and, being last in causal order, affect no other row).
+    const int64_t D = int64_t(mtp_.size());
+    mtp_tokens_.resize(size_t(N));
+    mtp_targets_.resize(size_t(N));
+    for (int64_t k = 1; k <= D; ++k) {
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t i = 0; i < S; ++i) {
+                mtp_tokens_[size_t(b * S + i)] = windows[b * (S + 1) + std::min(i + k, S)];
+                mtp_targets_[size_t(b * S + i)] = i + k + 1 <= S ? windows[b * (S + 1) + i + k + 1] : kNoTarget;
+            }
+        MtpModule<T>& m = mtp_[size_t(k - 1)];
+        m.forward(w, k == 1 ? hidden_.back().data() : mtp_[size_t(k - 2)].output(), mtp_tokens_.data(), B, S, pool);
+        const int64_t targets = B * std::max<int64_t>(0, S - k);
+        if (targets == 0) continue;
+        const T weight = T(objective_.mtp_weight) / T(D * targets);
+        const T sum = m.head().loss(w, m.output(), mtp_targets_.data(), N, scale * weight,
+                                    train ? m.output_grad().data() : nullptr, logits_, pool);
+        losses.mtp_loss += double(sum) / double(targets) / double(D);
+    }
+    for (MoeBlock<T>* moe : moe_blocks()) losses.balance_loss += moe->balance_loss();
+    losses.objective = losses.loss + objective_.mtp_weight * losses.mtp_loss + losses.balance_loss;
+    if (!train) return losses;
+
+    for (int64_t k = D; k >= 1; --k) {
+        const bool first = k == 1;
+        mtp_[size_t(k - 1)].backward(w, first ? hidden_.back().data() : mtp_[size_t(k - 2)].output(), B, S, scale,
+                                     first ? dh_.data() : mtp_[size_t(k - 2)].output_grad().data(), pool);
+    }
+    dh_next_.resize(dh_.size());
+    for (size_t l = layers_.size(); l-- > 0;) {
+        layers_[l].backward(w, hidden_[l].data(), dh_.data(), B, S, scale, dh_next_.data(), pool);
+        std::swap(dh_, dh_next_);
+    }
+    embedding_backward(inputs_.data(), dh_.data(), N, H, w.grad(embed_));
+    return losses;
+}
+
+template <typename T>
+std::vector<MoeBlock<T>*> Transformer<T>::moe_blocks()
+{
+    std::vector<MoeBlock<T>*> blocks;
+    for (DecoderLayer<T>& layer : layers_)
+        if (MoeBlock<T>* moe = layer.moe()) blocks.push_back(moe);
+    for (MtpModule<T>& m : mtp_)
+        if (MoeBlock<T>* moe = m.block().moe()) blocks.push_back(moe);
+    return blocks;
+}
+
+template class Transformer<float>;
+template class Transformer<double>;
+
+}  // namespace mariana::train

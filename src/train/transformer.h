@@ -1,0 +1,62 @@
+// A whole model for training, any supported architecture: embedding, decoder layers,
+// final norm and output head (tied to the embedding or not), and DeepSeek-V3's MTP
+// modules when the parameter layout has them. Explicit forward and backward per layer
+// (llm.c style), templated on the scalar: float to train, double for gradient checks.
+#pragma once
+
+#include "train/decoder_layer.h"
+#include "train/mtp_module.h"
+#include "train/output_head.h"
+
+#include <vector>
+
+namespace mariana::train {
+
+// What training minimises: next-token cross-entropy + λ · MTP loss + balance loss.
+struct Objective {
+    double mtp_weight = 0.3;         // λ (DeepSeek-V3: 0.3, later 0.1); 0 skips the MTP modules
+    double balance_alpha = 0.0001;   // α of the sequence-wise balance loss (DeepSeek-V3: 0.0001)
+};
+
+struct StepLosses {
+    double loss = 0;          // mean next-token cross-entropy (nats)
+    double mtp_loss = 0;      // mean over MTP depths of each one's mean cross-entropy
+    double balance_loss = 0;  // summed over MoE layers
+    double objective = 0;     // loss + λ · mtp_loss + balance_loss
+};
+
+template <typename T>
+class Transformer {
+public:
+    Transformer(const ModelConfig& config, const ParameterSet& layout, Objective objective);
+
+    // `windows`: `sequences` rows of length + 1 token ids; each of a row's first `length`
+    // tokens is trained to predict the one after it. With w.grads set, adds
+    // scale · ∂(objective)/∂θ into the gradients (scale 1 / micro-batches accumulates).
+    StepLosses step(const WeightsView<T>& w, const int32_t* windows, int64_t sequences, int64_t length, T scale,
+                    ThreadPool& pool);
+
+    // The main head's logits [sequences·length, vocab] for rows of `length` input tokens.
+    void logits(const WeightsView<T>& w, const int32_t* tokens, int64_t sequences, int64_t length, T* out,
+                ThreadPool& pool);
+
+    // Every MoE block, main layers first, then the MTP modules'.
+    std::vector<MoeBlock<T>*> moe_blocks();
+    int64_t mtp_depth() const { return int64_t(mtp_.size()); }
+
+private:
+    void run_layers(const WeightsView<T>& w, int64_t sequences, int64_t length, ThreadPool& pool);
+
+    ModelConfig config_;
+    Objective objective_;
+    int64_t embed_;
+    std::vector<DecoderLayer<T>> layers_;
+    OutputHead<T> head_;
+    std::vector<MtpModule<T>> mtp_;  // empty when the layout has no MTP tensors or λ is 0
+
+    std::vector<int32_t> inputs_, targets_, mtp_tokens_, mtp_targets_;  // [sequences·length]
+    std::vector<std::vector<T>> hidden_;  // the residual stream before each layer and after the last
+    std::vector<T> logits_, dh_, dh_next_;
+};
+
+}  // namespace mariana::train
