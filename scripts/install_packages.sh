@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev  # toolchain; clang + libFuzzer for the fuzz preset
   nlohmann-json3-dev libfmt-dev libcli11-dev libonig-dev libutf8proc-dev pkg-config       # JSON, formatting, command line
   libgtest-dev python3 nodejs npm                  # tests (node: Hugging Face's JS tokenizer port)
+  gnuplot-nox                                      # mariana plot draws training metrics with it
 )
 
 missing=()

@@ -535,6 +535,17 @@ else
     flunk "tokenizer train: invalid UTF-8 repaired with a warning" "status $rc: $(head -c 2000 "$WORK/err")"
 fi
 
+# ---- mariana plot -----------------------------------------------------------------------
+
+expect_error "plot: no such run folder" "$WORK/no-such-run" -- "$MARIANA" plot "$WORK/no-such-run"
+mkdir -p "$WORK/plot-run"
+printf '{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.9}\nnot json\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: malformed metrics line" "$WORK/plot-run/metrics.jsonl:3" -- "$MARIANA" plot "$WORK/plot-run"
+printf '{"step": 1, "loss": 3.0}\n{"step": 2, "lr": "fast"}\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: non-numeric metric" "$WORK/plot-run/metrics.jsonl:2" "'lr'" '"fast"' -- "$MARIANA" plot "$WORK/plot-run"
+printf '{"step": 1, "loss": 3.0}\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: gnuplot not installed" "gnuplot-nox" -- env PATH="$WORK/empty-path" "$MARIANA" plot "$WORK/plot-run"
+
 # ---- command-line usage errors (CLI11's own status and message) -------------------------
 
 expect_usage_error "usage: no subcommand" "$MARIANA"
@@ -548,6 +559,7 @@ expect_usage_error "usage: init --dtype int4" \
     "$MARIANA" init --config "$V3/config.json" --out "$WORK/init-out" --dtype int4
 expect_usage_error "usage: tokenizer train without files" "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok8"
 expect_usage_error "usage: tokenizer without train" "$MARIANA" tokenizer
+expect_usage_error "usage: plot without RUN_DIR" "$MARIANA" plot
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
