@@ -18,7 +18,8 @@ public:
 
     // Where to write the files.
     const std::string& path() const { return staging_; }
-    // Renames the staging folder to the final name.
+    // Syncs every file and the folder to disk, then renames the staging folder to the
+    // final name (and syncs the parent, so the rename is durable too).
     void commit();
 
 private:

@@ -27,6 +27,8 @@ public:
     // First and second moments in the parameters' layout, for checkpoints.
     std::vector<float>& first_moment() { return m_; }
     std::vector<float>& second_moment() { return v_; }
+    const std::vector<float>& first_moment() const { return m_; }
+    const std::vector<float>& second_moment() const { return v_; }
     void set_steps(int64_t steps) { step_ = steps; }
 
 private:
