@@ -3,6 +3,7 @@
 // To add a kernel: give it a reference twin in its header and a case here.
 #include "core/dtype.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/gemm.h"
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
@@ -131,6 +132,35 @@ TEST(Kernels, DotAndAxpyMatchReference)
             table->axpy(y.data(), 0.75f, a.data(), n);
             for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y[size_t(i)], b[size_t(i)] + 0.75f * a[size_t(i)], 1e-6f) << table->name;
         }
+}
+
+// The training GEMM in the three layouts a linear layer uses (x·Wᵀ, dY·W, dYᵀ·X), at
+// sizes that cross the tile edges and the k and n blocks, storing and accumulating.
+TEST(Kernels, GemmMatchesReferenceInEveryLayout)
+{
+    std::mt19937 rng(11);
+    ThreadPool pool(2);
+    struct Shape {
+        int64_t m, n, k;
+    };
+    for (const KernelTable* table : supported_kernel_tables())
+        for (const Shape s : {Shape{1, 1, 1}, Shape{13, 33, 7}, Shape{25, 70, 300}, Shape{100, 530, 257}, Shape{3, 2, 600}})
+            for (int layout = 0; layout < 3; ++layout)
+                for (const bool accumulate : {false, true}) {
+                    const auto a = random_vector(size_t(s.m * s.k), rng), b = random_vector(size_t(s.k * s.n), rng);
+                    // layout 0: A row-major, B given as [n, k] (x·Wᵀ); 1: both row-major (dY·W);
+                    // 2: A given as [k, m] (dYᵀ·X), B row-major.
+                    const MatrixView av = layout == 2 ? MatrixView{a.data(), 1, s.m} : MatrixView{a.data(), s.k, 1};
+                    const MatrixView bv = layout == 0 ? MatrixView{b.data(), 1, s.k} : MatrixView{b.data(), s.n, 1};
+                    const int64_t ldc = s.n + 3;  // rows of C apart by more than n
+                    std::vector<float> want = random_vector(size_t(s.m * ldc), rng), got = want;
+                    gemm_reference(s.m, s.n, s.k, av, bv, want.data(), ldc, accumulate);
+                    gemm_using(*table, s.m, s.n, s.k, av, bv, got.data(), ldc, accumulate, pool);
+                    for (size_t i = 0; i < got.size(); ++i)
+                        ASSERT_NEAR(got[i], want[i], 2e-5f * std::sqrt(float(s.k)) * 4)
+                            << table->name << " " << s.m << "x" << s.n << "x" << s.k << " layout " << layout
+                            << (accumulate ? " accumulate" : "") << " at " << i;
+                }
 }
 
 }  // namespace

@@ -25,6 +25,11 @@ struct KernelTable {
     float (*dot)(const float* a, const float* b, int64_t n);
     // y += a · x
     void (*axpy)(float* y, float a, const float* x, int64_t n);
+    // The GEMM micro-kernel (kernels/gemm.h): a gemm_rows × gemm_cols tile of C from
+    // k-major packed panels a [k, gemm_rows] and b [k, gemm_cols]; stores (or with
+    // accumulate, adds) its first m rows and n columns, rows ldc apart.
+    void (*gemm_tile)(int64_t k, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate);
+    int gemm_rows, gemm_cols;
 };
 
 bool isa_supported(Isa isa);

@@ -11,6 +11,7 @@ namespace avx2_isa {
 struct V {
     using F = __m256;
     static constexpr int W = 8;
+    static constexpr int kGemmRows = 6;  // GEMM tile rows: 12 of the 16 vector registers hold accumulators
     static F zero() { return _mm256_setzero_ps(); }
     static F set1(float a) { return _mm256_set1_ps(a); }
     static F load(const float* p) { return _mm256_loadu_ps(p); }
@@ -72,6 +73,6 @@ struct V {
 }  // namespace avx2_isa
 
 extern const KernelTable kAvx2Kernels = {Isa::avx2, "avx2", avx2_isa::matmul_rows, avx2_isa::matmul_transposed,
-                                         avx2_isa::dot, avx2_isa::axpy};
+                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W};
 
 }  // namespace mariana

@@ -11,6 +11,7 @@ namespace avx512_isa {
 struct V {
     using F = __m512;
     static constexpr int W = 16;
+    static constexpr int kGemmRows = 12;  // GEMM tile rows: 24 of the 32 vector registers hold accumulators
     static __mmask16 mask(int n) { return __mmask16((1u << n) - 1u); }
     static F zero() { return _mm512_setzero_ps(); }
     static F set1(float a) { return _mm512_set1_ps(a); }
@@ -42,6 +43,6 @@ struct V {
 }  // namespace avx512_isa
 
 extern const KernelTable kAvx512Kernels = {Isa::avx512, "avx512", avx512_isa::matmul_rows,
-                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy};
+                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W};
 
 }  // namespace mariana

@@ -159,3 +159,34 @@ void axpy(float* y, float a, const float* x, int64_t n)
         V::store_n(y + i, V::fma(av, V::load_n(x + i, m), V::load_n(y + i, m)), m);
     }
 }
+
+// The GEMM micro-kernel: C[i, j] (+)= Σ_p a[p·R + i] · b[p·2W + j] over a tile of
+// R = V::kGemmRows rows and 2W columns, from panels packed k-major (kernels/gemm.cpp).
+// R × 2 accumulators stay in registers; each step loads two vectors of b and broadcasts
+// R values of a. Only the first m rows and n columns of the tile are stored.
+void gemm_tile(int64_t k, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate)
+{
+    using F = typename V::F;
+    constexpr int R = V::kGemmRows, W = V::W;
+    F acc[R][2];
+    for (auto& row : acc) row[0] = row[1] = V::zero();
+    for (int64_t p = 0; p < k; ++p) {
+        const F b0 = V::load(b + p * 2 * W), b1 = V::load(b + p * 2 * W + W);
+#pragma GCC unroll 16
+        for (int i = 0; i < R; ++i) {
+            const F ai = V::set1(a[p * R + i]);
+            acc[i][0] = V::fma(ai, b0, acc[i][0]);
+            acc[i][1] = V::fma(ai, b1, acc[i][1]);
+        }
+    }
+    const int n0 = std::min(n, W), n1 = std::max(0, std::min(n - W, W));
+    for (int i = 0; i < m; ++i) {
+        float* row = c + i * ldc;
+        if (accumulate) {
+            acc[i][0] = V::fma(V::set1(1.0f), V::load_n(row, n0), acc[i][0]);
+            if (n1 > 0) acc[i][1] = V::fma(V::set1(1.0f), V::load_n(row + W, n1), acc[i][1]);
+        }
+        V::store_n(row, acc[i][0], n0);
+        if (n1 > 0) V::store_n(row + W, acc[i][1], n1);
+    }
+}

@@ -9,6 +9,7 @@ namespace scalar_isa {
 struct V {
     using F = float;
     static constexpr int W = 1;
+    static constexpr int kGemmRows = 4;  // GEMM tile rows: 8 scalar accumulators
     static F zero() { return 0.0f; }
     static F set1(float a) { return a; }
     static F load(const float* p) { return *p; }
@@ -30,6 +31,6 @@ struct V {
 }  // namespace scalar_isa
 
 extern const KernelTable kScalarKernels = {Isa::scalar, "scalar", scalar_isa::matmul_rows,
-                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy};
+                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W};
 
 }  // namespace mariana

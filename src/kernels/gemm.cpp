@@ -1,0 +1,105 @@
+#include "kernels/gemm.h"
+
+#include "kernels/cpu/isa.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace mariana {
+
+namespace {
+
+// Block sizes: a kKc × tile-columns panel of B (32 KiB at 32 columns) stays in L1 while a
+// tile runs; a block of A (rows × kKc) and of B (kKc × kNc) stay in L2.
+constexpr int64_t kKc = 256;
+constexpr int64_t kNc = 512;
+
+// Packs rows [i0, i0 + rows) × k-range [p0, p0 + kc) of A into panels of R rows, k-major:
+// panel q holds out[q·kc·R + p·R + i]. Rows past m are zero.
+void pack_a(MatrixView a, int64_t m, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int R, float* out)
+{
+    for (int64_t q = 0; q * R < rows; ++q)
+        for (int64_t p = 0; p < kc; ++p)
+            for (int i = 0; i < R; ++i) {
+                const int64_t row = i0 + q * R + i;
+                *out++ = row < m ? a.at(row, p0 + p) : 0.0f;
+            }
+}
+
+// Packs k-range [p0, p0 + kc) × columns [j0, j0 + cols) of B into panels of C columns,
+// k-major: panel q holds out[q·kc·C + p·C + j]. Columns past n are zero.
+void pack_b(MatrixView b, int64_t n, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int C, float* out)
+{
+    for (int64_t q = 0; q * C < cols; ++q)
+        for (int64_t p = 0; p < kc; ++p)
+            for (int j = 0; j < C; ++j) {
+                const int64_t col = j0 + q * C + j;
+                *out++ = col < n ? b.at(p0 + p, col) : 0.0f;
+            }
+}
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+}  // namespace
+
+void gemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate,
+          ThreadPool& pool)
+{
+    gemm_using(active_kernels(), m, n, k, a, b, c, ldc, accumulate, pool);
+}
+
+void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
+                int64_t ldc, bool accumulate, ThreadPool& pool)
+{
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+        return;
+    }
+    const int R = kt.gemm_rows, C = kt.gemm_cols;
+    // Row chunks of whole tiles: at least two per thread when m allows, at most 16 tiles.
+    const int64_t tiles = (m + R - 1) / R;
+    const int64_t chunk_tiles = std::clamp<int64_t>(tiles / (2 * pool.size()), 1, 16);
+    std::vector<float> packed_b(size_t(kKc * round_up(std::min(n, kNc), C)));
+
+    for (int64_t j0 = 0; j0 < n; j0 += kNc) {
+        const int64_t nc = std::min(kNc, n - j0);
+        for (int64_t p0 = 0; p0 < k; p0 += kKc) {
+            const int64_t kc = std::min(kKc, k - p0);
+            const bool add = accumulate || p0 > 0;
+            const int64_t panels = (nc + C - 1) / C;
+            pool.parallel_for(panels, std::max<int64_t>(1, panels / (2 * pool.size())), [&](int64_t q0, int64_t q1) {
+                pack_b(b, n, p0, kc, j0 + q0 * C, (q1 - q0) * C, C, packed_b.data() + q0 * kc * C);
+            });
+            pool.parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
+                thread_local std::vector<float> packed_a;
+                const int64_t i0 = t0 * R, rows = (t1 - t0) * R;
+                packed_a.resize(size_t(rows * kc));
+                pack_a(a, m, i0, rows, p0, kc, R, packed_a.data());
+                for (int64_t q = 0; q < panels; ++q) {
+                    const int64_t col = j0 + q * C;
+                    const int cn = int(std::min<int64_t>(C, n - col));
+                    for (int64_t t = t0; t < t1; ++t) {
+                        const int rm = int(std::min<int64_t>(R, m - t * R));
+                        kt.gemm_tile(kc, packed_a.data() + (t - t0) * kc * R, packed_b.data() + q * kc * C,
+                                     c + t * R * ldc + col, ldc, rm, cn, add);
+                    }
+                }
+            });
+        }
+    }
+}
+
+void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,
+                    bool accumulate)
+{
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+            double sum = accumulate ? c[i * ldc + j] : 0.0;
+            for (int64_t p = 0; p < k; ++p) sum += double(a.at(i, p)) * double(b.at(p, j));
+            c[i * ldc + j] = float(sum);
+        }
+}
+
+}  // namespace mariana

@@ -1,0 +1,38 @@
+// Dense float32 matrix products, C = op(A)·op(B) or C += op(A)·op(B), for training: the
+// operands are strided views, so one routine serves a linear layer's x·Wᵀ, dY·W and dYᵀ·X
+// without transposing anything. Structured like BLIS: blocks of B and of A are packed
+// k-major into cache-sized panels, and a per-instruction-set micro-kernel computes
+// register tiles of C from them.
+//
+// Deterministic: every element of C is summed in the same order (k ascending, in blocks)
+// whatever the thread count.
+#pragma once
+
+#include "core/thread_pool.h"
+
+#include <cstdint>
+
+namespace mariana {
+
+struct KernelTable;
+
+// Element (i, j) of a matrix at data[i · row_stride + j · col_stride].
+struct MatrixView {
+    const float* data;
+    int64_t row_stride, col_stride;
+    float at(int64_t i, int64_t j) const { return data[i * row_stride + j * col_stride]; }
+};
+
+// C [m, n] (row-major, rows ldc apart) = A [m, k] · B [k, n], or += with accumulate.
+void gemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate,
+          ThreadPool& pool);
+
+// The same with the micro-kernel of `kernels` (tests run every instruction set).
+void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
+                int64_t ldc, bool accumulate, ThreadPool& pool);
+
+// The plain twin for tests: one element at a time, double accumulation.
+void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,
+                    bool accumulate);
+
+}  // namespace mariana
