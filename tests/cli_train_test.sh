@@ -86,4 +86,13 @@ expect_error "made with --batch 2, not 3" "${common[@]}" --out "$tmp/b" --batch 
 expect_error "max_position_embeddings" "${common[@]}" --out "$tmp/c" --seq-len 100
 expect_error "no such data file" --model "$tmp/model" --data "$tmp/none.bin" --out "$tmp/d" --seq-len 32
 expect_error "needs a tokenizer" --model "$tmp/model" --data "$tmp/config.json" --out "$tmp/e" --seq-len 32
+
+# Options from a TOML file; the command line wins over it.
+printf 'steps = 3\nbatch = 2\nseq-len = 32\ndata = ["%s"]\neval-every = 0\n' "$tmp/data.bin" >"$tmp/run.toml"
+"$mariana" train --model "$tmp/model" --out "$tmp/toml" --config "$tmp/run.toml" --steps 2 >/dev/null 2>&1 ||
+  fail "a run configured by a TOML file failed"
+[[ $(wc -l <"$tmp/toml/metrics.jsonl") == 2 ]] || fail "--steps on the command line did not override the file"
+grep -q '"seq_len": 32' "$tmp/toml/checkpoint-0000002/trainer_state.json" || fail "seq-len from the file not applied"
+printf 'stepz = 3\n' >"$tmp/bad.toml"
+expect_error "bad.toml: unknown option 'stepz'" --model "$tmp/model" --out "$tmp/f" --config "$tmp/bad.toml"
 echo "cli_train: all checks passed"

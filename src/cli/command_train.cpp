@@ -1,11 +1,14 @@
 // mariana train: pre-train (or continue training) a model from a checkpoint folder.
 #include "cli/commands.h"
+#include "cli/memory_bandwidth.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
+#include "train/flops.h"
 #include "train/model_folder.h"
 #include "train/run_directory.h"
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,16 +24,42 @@ namespace fs = std::filesystem;
 using namespace train;
 
 struct Args {
-    std::string model, out, tokenizer, schedule = "cosine";
+    std::string config, model, out, tokenizer, schedule = "cosine";
     std::vector<std::string> data;
     int64_t steps = 100, batch = 8, seq_len = 256, accumulate = 1, warmup = -1;
     int64_t eval_every = 50, eval_windows = 16, save_every = 100, keep = 3;
     double lr = 3e-4, min_lr = -1, decay_fraction = 0.2, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95, clip = 1.0;
     double val_fraction = 0.05, bias_rate = 0.001, balance_alpha = 0.0001, mtp_weight = 0.3;
     uint64_t seed = 0;
-    bool resume = false, skip_nonfinite = false;
+    bool resume = false, skip_nonfinite = false, measure_peak = false;
     int threads = 0;
 };
+
+// Options from a TOML file, for each one not given on the command line. (CLI11's own
+// config support only reads files given to the top-level program.)
+void apply_config_file(CLI::App& command, const std::string& path)
+{
+    std::vector<CLI::ConfigItem> items;
+    try {
+        items = CLI::ConfigTOML().from_file(path);
+    } catch (const CLI::Error& e) {
+        fail("{}: {}", path, e.what());
+    }
+    for (const CLI::ConfigItem& item : items) {
+        if (item.name == "++" || item.name == "--") continue;  // section markers
+        if (!(item.parents.empty() || item.parents == std::vector<std::string>{"train"}))
+            fail("{}: unknown section '{}' (options go at the top or under [train])", path, item.fullname());
+        CLI::Option* option = command.get_option_no_throw("--" + item.name);
+        if (!option || item.name == "config") fail("{}: unknown option '{}'", path, item.fullname());
+        if (option->count() > 0) continue;  // the command line wins
+        try {
+            option->add_result(item.inputs);
+            option->run_callback();
+        } catch (const CLI::Error& e) {
+            fail("{}: option '{}': {}", path, item.name, e.what());
+        }
+    }
+}
 
 std::string format_duration(double seconds)
 {
@@ -163,17 +192,20 @@ void run_training(const Args& a)
     };
 
     ThreadPool pool(a.threads);
+    const double peak_before = a.measure_peak ? measure_fma_peak(pool, 5).best_gflop_per_s : 0;
     std::fprintf(stderr, "training %lld steps of %lld x %lld tokens on %lld threads; data: %lld tokens (%lld windows, %lld held out)\n",
                  (long long)a.steps, (long long)options.windows_per_step(), (long long)a.seq_len, (long long)pool.size(),
                  (long long)data.tokens(), (long long)data.train_windows(), (long long)data.val_windows());
     Progress progress(a.steps);
     const auto start = std::chrono::steady_clock::now();
     double last_loss = NAN, last_val = NAN;
+    std::vector<double> step_speeds;
     for (int64_t step = first_step; step < a.steps; ++step) {
         const auto t0 = std::chrono::steady_clock::now();
         const StepReport r = trainer.step(step, data, pool);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double tokens_per_s = double(options.windows_per_step() * a.seq_len) / seconds;
+        step_speeds.push_back(tokens_per_s);
         Json row = {{"step", step + 1}, {"loss", r.losses.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
                     {"tokens_per_s", tokens_per_s},
                     {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
@@ -203,6 +235,26 @@ void run_training(const Args& a)
     if (!std::isnan(last_loss)) std::printf("final loss %.4f", last_loss);
     if (!std::isnan(last_val)) std::printf(", validation loss %.4f", last_val);
     std::printf("\npeak memory (RSS): %.1f MiB\n", double(peak_rss_bytes()) / (1 << 20));
+    if (step_speeds.empty()) return;
+
+    // Speed: the median step (the first one, which faults the buffers in, left out when
+    // there are others), as FLOP/s beside the FMA peak measured in this process.
+    if (step_speeds.size() > 1) step_speeds.erase(step_speeds.begin());
+    std::sort(step_speeds.begin(), step_speeds.end());
+    const double tokens_per_s = step_speeds[step_speeds.size() / 2];
+    const int64_t mtp_depth = a.mtp_weight > 0 ? trainer.mtp_depth() : 0;
+    const double gflop_per_s = training_flops_per_token(config, a.seq_len, mtp_depth) * tokens_per_s / 1e9;
+    Json summary = {{"threads", pool.size()}, {"tokens_per_s", tokens_per_s}, {"gflop_per_s", gflop_per_s},
+                    {"flops_per_token", training_flops_per_token(config, a.seq_len, mtp_depth)},
+                    {"peak_rss_bytes", peak_rss_bytes()}};
+    std::printf("speed: %.0f tokens/s, %.1f GFLOP/s", tokens_per_s, gflop_per_s);
+    if (a.measure_peak) {
+        const double peak = std::max(peak_before, measure_fma_peak(pool, 5).best_gflop_per_s);
+        summary["fma_peak_gflop_per_s"] = peak;
+        std::printf(" = %.0f%% of the fp32 FMA peak (%.1f GFLOP/s, measured in this run)", 100 * gflop_per_s / peak, peak);
+    }
+    std::printf("\n");
+    std::ofstream(a.out + "/summary.json") << summary.dump(2) << "\n";
 }
 
 }  // namespace
@@ -211,13 +263,15 @@ std::function<void()> add_train_command(CLI::App& app)
 {
     auto a = std::make_shared<Args>();
     CLI::App* c = app.add_subcommand("train", "Train a model (from `mariana init` or any checkpoint) on text or token data");
-    c->set_config("--config", "", "Read these options from a TOML file (keys as the long option names)");
+    c->add_option("--config", a->config, "Read options from a TOML file (keys: the long option names; "
+                                          "the command line wins)")
+        ->check(CLI::ExistingFile);
     c->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later option wins
-    c->add_option("--model", a->model, "Checkpoint folder to start from")->required()->check(CLI::ExistingDirectory);
-    c->add_option("--data", a->data, "Data files: .bin (uint32 token ids), .jsonl (\"text\" per line), or plain text")
-        ->required()
+    c->add_option("--model", a->model, "Checkpoint folder to start from (required)")->check(CLI::ExistingDirectory);
+    c->add_option("--data", a->data, "Data files: .bin (uint32 token ids), .jsonl (\"text\" per line), or plain text "
+                                     "(required)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    c->add_option("--out", a->out, "Run folder: checkpoints, metrics.jsonl, final model")->required();
+    c->add_option("--out", a->out, "Run folder: checkpoints, metrics.jsonl, final model (required)");
     c->add_option("--tokenizer", a->tokenizer, "Folder with tokenizer.json for text data (default: --model)");
     c->add_option("--steps", a->steps, "Optimiser steps")->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     c->add_option("--batch", a->batch, "Sequences per micro-batch")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
@@ -251,10 +305,15 @@ std::function<void()> add_train_command(CLI::App& app)
     c->add_option("--mtp-weight", a->mtp_weight, "λ: weight of the multi-token-prediction loss (0: off)")
         ->check(CLI::NonNegativeNumber);
     c->add_flag("--resume", a->resume, "Continue from the last checkpoint in --out");
+    c->add_flag("--measure-peak", a->measure_peak, "Measure the fp32 FMA peak before and after, for the speed report");
     c->add_flag("--skip-nonfinite", a->skip_nonfinite, "Skip steps with a NaN/inf loss or gradient instead of stopping");
     add_threads_option(*c, a->threads);
     return [c, a] {
-        if (c->parsed()) run_training(*a);
+        if (!c->parsed()) return;
+        if (!a->config.empty()) apply_config_file(*c, a->config);
+        for (const char* name : {"--model", "--data", "--out"})
+            if (c->get_option(name)->count() == 0) fail("{} is required (on the command line or in --config)", name);
+        run_training(*a);
     };
 }
 

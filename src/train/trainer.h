@@ -52,6 +52,7 @@ public:
     ParameterSet& params() { return params_; }
     AdamW& optimizer() { return adamw_; }
     const TrainOptions& options() const { return options_; }
+    int64_t mtp_depth() const { return model_.mtp_depth(); }
 
 private:
     void balance_experts(const std::vector<std::vector<int64_t>>& load);
