@@ -3,6 +3,7 @@
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 namespace mariana {
@@ -45,12 +46,22 @@ int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 void gemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate,
           ThreadPool& pool)
 {
-    gemm_using(active_kernels(), m, n, k, a, b, c, ldc, accumulate, pool);
+    gemm_using(active_kernels(), m, n, k, a, b, c, ldc, accumulate, &pool);
+}
+
+void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate)
+{
+    gemm_using(active_kernels(), m, n, k, a, b, c, ldc, accumulate, nullptr);
 }
 
 void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
-                int64_t ldc, bool accumulate, ThreadPool& pool)
+                int64_t ldc, bool accumulate, ThreadPool* pool)
 {
+    const int threads = pool ? pool->size() : 1;
+    auto parallel_for = [&](int64_t count, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+        if (pool) pool->parallel_for(count, grain, fn);
+        else fn(0, count);
+    };
     if (m == 0 || n == 0) return;
     if (k == 0) {
         if (!accumulate)
@@ -60,8 +71,11 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
     const int R = kt.gemm_rows, C = kt.gemm_cols;
     // Row chunks of whole tiles: at least two per thread when m allows, at most 16 tiles.
     const int64_t tiles = (m + R - 1) / R;
-    const int64_t chunk_tiles = std::clamp<int64_t>(tiles / (2 * pool.size()), 1, 16);
-    std::vector<float> packed_b(size_t(kKc * round_up(std::min(n, kNc), C)));
+    const int64_t chunk_tiles = std::clamp<int64_t>(tiles / (2 * threads), 1, 16);
+    // The calling thread's buffers, reused across calls; workers reach B's through the pointer.
+    thread_local std::vector<float> packed_b_buffer;
+    packed_b_buffer.resize(size_t(kKc * round_up(std::min(n, kNc), C)));
+    float* const packed_b = packed_b_buffer.data();
 
     for (int64_t j0 = 0; j0 < n; j0 += kNc) {
         const int64_t nc = std::min(kNc, n - j0);
@@ -69,10 +83,10 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             const int64_t kc = std::min(kKc, k - p0);
             const bool add = accumulate || p0 > 0;
             const int64_t panels = (nc + C - 1) / C;
-            pool.parallel_for(panels, std::max<int64_t>(1, panels / (2 * pool.size())), [&](int64_t q0, int64_t q1) {
-                pack_b(b, n, p0, kc, j0 + q0 * C, (q1 - q0) * C, C, packed_b.data() + q0 * kc * C);
+            parallel_for(panels, std::max<int64_t>(1, panels / (2 * threads)), [&](int64_t q0, int64_t q1) {
+                pack_b(b, n, p0, kc, j0 + q0 * C, (q1 - q0) * C, C, packed_b + q0 * kc * C);
             });
-            pool.parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
+            parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
                 thread_local std::vector<float> packed_a;
                 const int64_t i0 = t0 * R, rows = (t1 - t0) * R;
                 packed_a.resize(size_t(rows * kc));
@@ -82,7 +96,7 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
                     const int cn = int(std::min<int64_t>(C, n - col));
                     for (int64_t t = t0; t < t1; ++t) {
                         const int rm = int(std::min<int64_t>(R, m - t * R));
-                        kt.gemm_tile(kc, packed_a.data() + (t - t0) * kc * R, packed_b.data() + q * kc * C,
+                        kt.gemm_tile(kc, packed_a.data() + (t - t0) * kc * R, packed_b + q * kc * C,
                                      c + t * R * ldc + col, ldc, rm, cn, add);
                     }
                 }

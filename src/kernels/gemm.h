@@ -27,9 +27,13 @@ struct MatrixView {
 void gemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate,
           ThreadPool& pool);
 
+// The same on the calling thread only (for callers already inside a parallel loop).
+void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate);
+
 // The same with the micro-kernel of `kernels` (tests run every instruction set).
+// pool null: on the calling thread.
 void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
-                int64_t ldc, bool accumulate, ThreadPool& pool);
+                int64_t ldc, bool accumulate, ThreadPool* pool);
 
 // The plain twin for tests: one element at a time, double accumulation.
 void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

@@ -1,5 +1,7 @@
 #include "train/attention.h"
 
+#include "kernels/gemm.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -16,10 +18,8 @@ T dot_n(const T* a, const T* b, int64_t n)
     return s;
 }
 
-}  // namespace
-
 template <typename T>
-void attention_forward(const T* q, const T* k, const T* v, const AttentionShape& s, T* probs, T* out,
+void attention_forward_loops(const T* q, const T* k, const T* v, const AttentionShape& s, T* probs, T* out,
                        ThreadPool& pool)
 {
     const int64_t n = s.tokens, group = s.heads / s.kv_heads;
@@ -51,7 +51,7 @@ void attention_forward(const T* q, const T* k, const T* v, const AttentionShape&
 }
 
 template <typename T>
-void attention_backward(const T* q, const T* k, const T* v, const T* probs, const T* dout, const AttentionShape& s,
+void attention_backward_loops(const T* q, const T* k, const T* v, const T* probs, const T* dout, const AttentionShape& s,
                         T* dq, T* dk, T* dv, ThreadPool& pool)
 {
     const int64_t n = s.tokens, group = s.heads / s.kv_heads;
@@ -90,13 +90,79 @@ void attention_backward(const T* q, const T* k, const T* v, const T* probs, cons
     });
 }
 
-template void attention_forward<float>(const float*, const float*, const float*, const AttentionShape&, float*, float*,
-                                       ThreadPool&);
-template void attention_forward<double>(const double*, const double*, const double*, const AttentionShape&, double*,
-                                        double*, ThreadPool&);
-template void attention_backward<float>(const float*, const float*, const float*, const float*, const float*,
-                                        const AttentionShape&, float*, float*, float*, ThreadPool&);
-template void attention_backward<double>(const double*, const double*, const double*, const double*, const double*,
-                                         const AttentionShape&, double*, double*, double*, ThreadPool&);
+}  // namespace
+
+// float: each head's products as GEMMs over strided views of the token-major rows (the
+// full T × T score block is computed; entries above the diagonal are then masked out).
+template <>
+void attention_forward<float>(const float* q, const float* k, const float* v, const AttentionShape& s, float* probs,
+                              float* out, ThreadPool& pool)
+{
+    const int64_t n = s.tokens, group = s.heads / s.kv_heads;
+    const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
+        for (int64_t h = h0; h < h1; ++h) {
+            const int64_t kvh = h / group;
+            float* p = probs + h * n * n;
+            gemm_serial(n, n, s.dk, {q + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, p, n, false);
+            for (int64_t i = 0; i < n; ++i) {
+                float* row = p + i * n;
+                float max = -INFINITY;
+                for (int64_t j = 0; j <= i; ++j) max = std::max(max, row[j] *= float(s.scale));
+                float sum = 0;
+                for (int64_t j = 0; j <= i; ++j) sum += row[j] = std::exp(row[j] - max);
+                const float inv = 1.0f / sum;
+                for (int64_t j = 0; j <= i; ++j) row[j] *= inv;
+                std::fill(row + i + 1, row + n, 0.0f);
+            }
+            gemm_serial(n, s.dv, n, {p, n, 1}, {v + kvh * s.dv, vs, 1}, out + h * s.dv, os, false);
+        }
+    });
+}
+
+template <>
+void attention_backward<float>(const float* q, const float* k, const float* v, const float* probs, const float* dout,
+                               const AttentionShape& s, float* dq, float* dk, float* dv, ThreadPool& pool)
+{
+    const int64_t n = s.tokens, group = s.heads / s.kv_heads;
+    const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    pool.parallel_for(s.kv_heads, 1, [&](int64_t g0, int64_t g1) {
+        thread_local std::vector<float> dscore;
+        dscore.resize(size_t(n * n));
+        for (int64_t kvh = g0; kvh < g1; ++kvh)
+            for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
+                const float* p = probs + h * n * n;
+                // dP = dO·Vᵀ, then dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale, row by row.
+                gemm_serial(n, n, s.dv, {dout + h * s.dv, os, 1}, {v + kvh * s.dv, 1, vs}, dscore.data(), n, false);
+                for (int64_t i = 0; i < n; ++i) {
+                    float* d = dscore.data() + i * n;
+                    const float* pi = p + i * n;
+                    float weighted = 0;
+                    for (int64_t j = 0; j <= i; ++j) weighted += pi[j] * d[j];
+                    for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
+                    std::fill(d + i + 1, d + n, 0.0f);
+                }
+                gemm_serial(n, s.dk, n, {dscore.data(), n, 1}, {k + kvh * s.dk, ks, 1}, dq + h * s.dk, qs, true);
+                gemm_serial(n, s.dk, n, {dscore.data(), 1, n}, {q + h * s.dk, qs, 1}, dk + kvh * s.dk, ks, true);
+                gemm_serial(n, s.dv, n, {p, 1, n}, {dout + h * s.dv, os, 1}, dv + kvh * s.dv, vs, true);
+            }
+    });
+}
+
+// double (gradient checks only): the plain loops.
+template <>
+void attention_forward<double>(const double* q, const double* k, const double* v, const AttentionShape& s,
+                               double* probs, double* out, ThreadPool& pool)
+{
+    attention_forward_loops(q, k, v, s, probs, out, pool);
+}
+
+template <>
+void attention_backward<double>(const double* q, const double* k, const double* v, const double* probs,
+                                const double* dout, const AttentionShape& s, double* dq, double* dk, double* dv,
+                                ThreadPool& pool)
+{
+    attention_backward_loops(q, k, v, probs, dout, s, dq, dk, dv, pool);
+}
 
 }  // namespace mariana::train
