@@ -15,28 +15,43 @@ namespace {
 constexpr int64_t kKc = 256;
 constexpr int64_t kNc = 512;
 
-// Packs rows [i0, i0 + rows) × k-range [p0, p0 + kc) of A into panels of R rows, k-major:
-// panel q holds out[q·kc·R + p·R + i]. Rows past m are zero.
-void pack_a(MatrixView a, int64_t m, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int R, float* out)
+// Packs `count` vectors of length kc into out[p·width + lane], lane < width, zero-filling
+// lanes count..width-1: vector `lane` starts at src + lane·vector_stride and steps by
+// element_stride. One routine packs both operands: A's rows and B's columns.
+void pack_panel(const float* src, int64_t vector_stride, int64_t element_stride, int64_t count, int64_t kc, int width,
+                float* out)
 {
-    for (int64_t q = 0; q * R < rows; ++q)
+    if (element_stride == 1) {  // each vector contiguous: read along it, write strided
+        for (int64_t lane = 0; lane < count; ++lane) {
+            const float* v = src + lane * vector_stride;
+            for (int64_t p = 0; p < kc; ++p) out[p * width + lane] = v[p];
+        }
+    } else if (vector_stride == 1) {  // the lanes contiguous at each step: copy runs
+        for (int64_t p = 0; p < kc; ++p) std::copy_n(src + p * element_stride, count, out + p * width);
+    } else {
         for (int64_t p = 0; p < kc; ++p)
-            for (int i = 0; i < R; ++i) {
-                const int64_t row = i0 + q * R + i;
-                *out++ = row < m ? a.at(row, p0 + p) : 0.0f;
-            }
+            for (int64_t lane = 0; lane < count; ++lane) out[p * width + lane] = src[lane * vector_stride + p * element_stride];
+    }
+    if (count < width)
+        for (int64_t p = 0; p < kc; ++p) std::fill(out + p * width + count, out + (p + 1) * width, 0.0f);
 }
 
-// Packs k-range [p0, p0 + kc) × columns [j0, j0 + cols) of B into panels of C columns,
-// k-major: panel q holds out[q·kc·C + p·C + j]. Columns past n are zero.
+// Rows [i0, i0 + rows) × k-range [p0, p0 + kc) of A as panels of R rows: panel q at
+// out + q·kc·R. Rows past m are zero.
+void pack_a(MatrixView a, int64_t m, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int R, float* out)
+{
+    for (int64_t r = i0; r < i0 + rows; r += R, out += kc * R)
+        pack_panel(a.data + r * a.row_stride + p0 * a.col_stride, a.row_stride, a.col_stride,
+                   std::clamp<int64_t>(m - r, 0, R), kc, R, out);
+}
+
+// K-range [p0, p0 + kc) × columns [j0, j0 + cols) of B as panels of C columns: panel q at
+// out + q·kc·C. Columns past n are zero.
 void pack_b(MatrixView b, int64_t n, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int C, float* out)
 {
-    for (int64_t q = 0; q * C < cols; ++q)
-        for (int64_t p = 0; p < kc; ++p)
-            for (int j = 0; j < C; ++j) {
-                const int64_t col = j0 + q * C + j;
-                *out++ = col < n ? b.at(p0 + p, col) : 0.0f;
-            }
+    for (int64_t j = j0; j < j0 + cols; j += C, out += kc * C)
+        pack_panel(b.data + p0 * b.row_stride + j * b.col_stride, b.col_stride, b.row_stride,
+                   std::clamp<int64_t>(n - j, 0, C), kc, C, out);
 }
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
