@@ -7,7 +7,8 @@
 #
 #   bench/train_bench.sh [STEPS]          (default 12; medians over the steps after the first)
 #
-# Environment: MARIANA (default build/release/src/mariana), THREADS (default "1 2").
+# Environment: MARIANA (default build/release/src/mariana), THREADS (default "1 2"),
+# PYTHON (default /usr/bin/python3, Debian's, which has numpy and torch).
 # Installs Debian's python3-torch and libopenblas0-openmp when missing: without OpenBLAS,
 # torch's libblas.so.3 is the slow reference BLAS.
 set -euo pipefail
@@ -15,8 +16,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mariana=${MARIANA:-$root/build/release/src/mariana}
 threads=${THREADS:-1 2}
 steps=${1:-12}
+python=${PYTHON:-/usr/bin/python3}
 [[ -x $mariana ]] || { echo "no $mariana: cmake --preset release && cmake --build build/release" >&2; exit 1; }
-if ! python3 -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-openmp >/dev/null 2>&1; then
+if ! "$python" -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-openmp >/dev/null 2>&1; then
     sudo_cmd=$([[ $(id -u) == 0 ]] && echo "" || echo sudo)
     $sudo_cmd apt-get install -y python3-torch libopenblas0-openmp >&2
 fi
@@ -25,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 config=$root/recipes/configs/bench-train-v3.json
 "$mariana" init --config "$config" --out "$tmp/model" --dtype f32 --seed 1 >/dev/null
-python3 -c "
+"$python" -c "
 import numpy as np
 np.random.default_rng(0).integers(2, 4096, size=400_000, dtype=np.uint32).astype('<u4').tofile('$tmp/data.bin')"
 
@@ -34,7 +36,7 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 for t in $threads; do
     "$mariana" train --model "$tmp/model" --data "$tmp/data.bin" --out "$tmp/run-$t" --steps "$steps" --batch 8 \
         --seq-len 256 --threads "$t" --eval-every 0 --save-every 0 --mtp-weight 0 --measure-peak >/dev/null 2>&1
-    torch_json=$(python3 "$root/bench/train_bench_torch.py" --config "$config" --data "$tmp/data.bin" \
+    torch_json=$("$python" "$root/bench/train_bench_torch.py" --config "$config" --data "$tmp/data.bin" \
         --steps "$steps" --batch 8 --seq-len 256 --threads "$t")
     python3 - "$tmp/run-$t/summary.json" "$torch_json" <<'PY'
 import json, sys
@@ -45,4 +47,4 @@ print(f"| {m['threads']} | {m['tokens_per_s']:,.0f} | {m['gflop_per_s']:.1f} | {
       f"{m['tokens_per_s'] / t['tokens_per_s']:.2f}x |")
 PY
 done
-echo "(PyTorch $(python3 -c 'import torch; print(torch.__version__)') with OpenBLAS; $steps steps each)"
+echo "(PyTorch $("$python" -c 'import torch; print(torch.__version__)') with OpenBLAS; $steps steps each)"

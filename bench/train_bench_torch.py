@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The PyTorch side of bench/train_bench.sh: the model a DeepSeek-V3 config.json describes
 (MLA with q_lora, RMSNorm, interleaved RoPE, dense SwiGLU first layers, DeepSeekMoE with a
 sigmoid router, selection bias, group-limited top-k and shared experts), written the way

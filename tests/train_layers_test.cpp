@@ -116,44 +116,47 @@ TEST(TrainLayers, FloatAttentionMatchesDouble)
 
 TEST(TrainLayers, RmsNormGradients)
 {
+    ThreadPool pool(2);
     const int64_t rows = 3, dim = 8;
     Vec x = random_vec(rows * dim, 7), w = random_vec(dim, 8), r = random_vec(rows * dim, 9);
     auto loss = [&] {
         Vec y(rows * dim), rstd(rows);
-        rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data());
+        rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data(), pool);
         return weighted_sum(r, y);
     };
     Vec y(rows * dim), rstd(rows), dx(rows * dim), dw(dim);
-    rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data());
-    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, dx.data(), dw.data());
+    rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data(), pool);
+    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, dx.data(), dw.data(), pool);
     expect_gradient("x", x, dx, loss);
     expect_gradient("w", w, dw, loss);
 }
 
 TEST(TrainLayers, SwigluGradients)
 {
+    ThreadPool pool(2);
     const int64_t n = 12;
     Vec g = random_vec(n, 10, 2.0), u = random_vec(n, 11), r = random_vec(n, 12);
     auto loss = [&] {
         Vec h(n);
-        swiglu_forward(g.data(), u.data(), n, h.data());
+        swiglu_forward(g.data(), u.data(), n, h.data(), pool);
         return weighted_sum(r, h);
     };
     Vec dg(n), du(n);
-    swiglu_backward(g.data(), u.data(), r.data(), n, dg.data(), du.data());
+    swiglu_backward(g.data(), u.data(), r.data(), n, dg.data(), du.data(), pool);
     expect_gradient("gate", g, dg, loss);
     expect_gradient("up", u, du, loss);
 }
 
 TEST(TrainLayers, CrossEntropyValueAndGradient)
 {
+    ThreadPool pool(2);
     const int64_t rows = 4, vocab = 6;
     Vec z = random_vec(rows * vocab, 13, 3.0);
     const std::vector<int32_t> targets = {2, kNoTarget, 0, 5};
     const double scale = 1.0 / 3;  // three rows have targets
-    auto loss = [&] { return scale * cross_entropy<double>(z.data(), targets.data(), rows, vocab, 0, nullptr); };
+    auto loss = [&] { return scale * cross_entropy<double>(z.data(), targets.data(), rows, vocab, 0, nullptr, pool); };
     Vec dz(rows * vocab, 99.0);
-    const double value = cross_entropy(z.data(), targets.data(), rows, vocab, scale, dz.data());
+    const double value = cross_entropy(z.data(), targets.data(), rows, vocab, scale, dz.data(), pool);
     double expected = 0;  // Σ over rows with a target of log Σ e^z - z[target], by hand
     for (int64_t row = 0; row < rows; ++row) {
         if (targets[row] == kNoTarget) continue;

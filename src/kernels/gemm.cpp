@@ -26,8 +26,13 @@ void pack_panel(const float* src, int64_t vector_stride, int64_t element_stride,
             const float* v = src + lane * vector_stride;
             for (int64_t p = 0; p < kc; ++p) out[p * width + lane] = v[p];
         }
-    } else if (vector_stride == 1) {  // the lanes contiguous at each step: copy runs
-        for (int64_t p = 0; p < kc; ++p) std::copy_n(src + p * element_stride, count, out + p * width);
+    } else if (vector_stride == 1) {  // the lanes contiguous at each step: copy runs (a
+        // plain loop: runs are a few dozen floats, too short for a memmove call to pay)
+        for (int64_t p = 0; p < kc; ++p) {
+            const float* run = src + p * element_stride;
+            float* dst = out + p * width;
+            for (int64_t lane = 0; lane < count; ++lane) dst[lane] = run[lane];
+        }
     } else {
         for (int64_t p = 0; p < kc; ++p)
             for (int64_t lane = 0; lane < count; ++lane) out[p * width + lane] = src[lane * vector_stride + p * element_stride];

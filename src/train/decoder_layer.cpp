@@ -31,11 +31,11 @@ void DecoderLayer<T>::forward(const WeightsView<T>& w, const T* h_in, int64_t B,
     x_ffn_.resize(size_t(N * H));
     rstd_ffn_.resize(size_t(N));
 
-    rms_norm_forward(h_in, w.at(attn_norm_), N, H, eps_, x_attn_.data(), rstd_attn_.data());
+    rms_norm_forward(h_in, w.at(attn_norm_), N, H, eps_, x_attn_.data(), rstd_attn_.data(), pool);
     attention_->forward(w, x_attn_.data(), B, S, branch_.data(), pool);
     for (int64_t i = 0; i < N * H; ++i) h_mid_[size_t(i)] = h_in[i] + branch_[size_t(i)];
 
-    rms_norm_forward(h_mid_.data(), w.at(ffn_norm_), N, H, eps_, x_ffn_.data(), rstd_ffn_.data());
+    rms_norm_forward(h_mid_.data(), w.at(ffn_norm_), N, H, eps_, x_ffn_.data(), rstd_ffn_.data(), pool);
     if (moe_) moe_->forward(w, x_ffn_.data(), B, S, branch_.data(), pool);
     else mlp_->forward(w, x_ffn_.data(), N, branch_.data(), pool);
     for (int64_t i = 0; i < N * H; ++i) h_out[i] = h_mid_[size_t(i)] + branch_[size_t(i)];
@@ -51,12 +51,12 @@ void DecoderLayer<T>::backward(const WeightsView<T>& w, const T* h_in, const T* 
     if (moe_) moe_->backward(w, x_ffn_.data(), dh_out, B, S, loss_scale, dx_.data(), pool);
     else mlp_->backward(w, x_ffn_.data(), dh_out, N, dx_.data(), pool);
     rms_norm_backward(h_mid_.data(), w.at(ffn_norm_), rstd_ffn_.data(), dx_.data(), N, H, dh_mid_.data(),
-                      w.grad(ffn_norm_));
+                      w.grad(ffn_norm_), pool);
 
     std::copy(dh_mid_.begin(), dh_mid_.end(), dh_in);
     std::fill(dx_.begin(), dx_.end(), T(0));
     attention_->backward(w, x_attn_.data(), dh_mid_.data(), B, S, dx_.data(), pool);
-    rms_norm_backward(h_in, w.at(attn_norm_), rstd_attn_.data(), dx_.data(), N, H, dh_in, w.grad(attn_norm_));
+    rms_norm_backward(h_in, w.at(attn_norm_), rstd_attn_.data(), dx_.data(), N, H, dh_in, w.grad(attn_norm_), pool);
 }
 
 template class DecoderLayer<float>;

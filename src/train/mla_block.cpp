@@ -43,7 +43,7 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
         q_a_n_.resize(size_t(N * Rq_));
         q_a_rstd_.resize(size_t(N));
         q_a_proj_.forward(w, x, N, q_a_.data(), pool);
-        rms_norm_forward(q_a_.data(), w.at(q_a_norm_), N, Rq_, eps_, q_a_n_.data(), q_a_rstd_.data());
+        rms_norm_forward(q_a_.data(), w.at(q_a_norm_), N, Rq_, eps_, q_a_n_.data(), q_a_rstd_.data(), pool);
         q_b_proj_.forward(w, q_a_n_.data(), N, q_.data(), pool);
     } else {
         q_proj_.forward(w, x, N, q_.data(), pool);
@@ -53,7 +53,7 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     c_rstd_.resize(size_t(N));
     k_pe_.resize(size_t(N * dr_));
     kv_latent_proj_.forward(w, x, N, latent_.data(), pool);
-    rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data());
+    rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data(), pool);
     kv_rope_proj_.forward(w, x, N, k_pe_.data(), pool);
     for (int64_t b = 0; b < B; ++b) {
         rope_forward(q_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
@@ -124,7 +124,7 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     kv_b_proj_.backward(w, c_.data(), dkv_.data(), N, dc_.data(), pool);
     dlatent_.assign(latent_.size(), T(0));
     rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, dlatent_.data(),
-                      w.grad(kv_a_norm_));
+                      w.grad(kv_a_norm_), pool);
     kv_latent_proj_.backward(w, x, dlatent_.data(), N, dx, pool);
     kv_rope_proj_.backward(w, x, dk_pe_.data(), N, dx, pool);
 
@@ -133,7 +133,7 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
         q_b_proj_.backward(w, q_a_n_.data(), dq_.data(), N, dq_a_n_.data(), pool);
         dq_a_.assign(q_a_.size(), T(0));
         rms_norm_backward(q_a_.data(), w.at(q_a_norm_), q_a_rstd_.data(), dq_a_n_.data(), N, Rq_, dq_a_.data(),
-                          w.grad(q_a_norm_));
+                          w.grad(q_a_norm_), pool);
         q_a_proj_.backward(w, x, dq_a_.data(), N, dx, pool);
     } else {
         q_proj_.backward(w, x, dq_.data(), N, dx, pool);

@@ -22,7 +22,7 @@ void MlpBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t n, T* out
     h_.resize(size);
     gate_.forward(w, x, n, g_.data(), pool);
     up_.forward(w, x, n, u_.data(), pool);
-    swiglu_forward(g_.data(), u_.data(), int64_t(size), h_.data());
+    swiglu_forward(g_.data(), u_.data(), int64_t(size), h_.data(), pool);
     down_.forward(w, h_.data(), n, out, pool);
 }
 
@@ -34,7 +34,7 @@ void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dg_.assign(size, T(0));
     du_.assign(size, T(0));
     down_.backward(w, h_.data(), dout, n, dh_.data(), pool);
-    swiglu_backward(g_.data(), u_.data(), dh_.data(), int64_t(size), dg_.data(), du_.data());
+    swiglu_backward(g_.data(), u_.data(), dh_.data(), int64_t(size), dg_.data(), du_.data(), pool);
     gate_.backward(w, x, dg_.data(), n, dx, pool);
     up_.backward(w, x, du_.data(), n, dx, pool);
 }

@@ -10,7 +10,7 @@ void OutputHead<T>::logits(const WeightsView<T>& w, const T* h, int64_t rows, T*
 {
     x_.resize(size_t(rows * head_.in));
     rstd_.resize(size_t(rows));
-    rms_norm_forward(h, w.at(norm_), rows, head_.in, eps_, x_.data(), rstd_.data());
+    rms_norm_forward(h, w.at(norm_), rows, head_.in, eps_, x_.data(), rstd_.data(), pool);
     head_.forward(w, x_.data(), rows, out, pool);
 }
 
@@ -22,11 +22,11 @@ T OutputHead<T>::loss(const WeightsView<T>& w, const T* h, const int32_t* target
     this->logits(w, h, rows, logits.data(), pool);
     const bool backward = dh && w.grads;
     // The gradient overwrites the logits row by row.
-    const T total = cross_entropy(logits.data(), targets, rows, head_.out, scale, backward ? logits.data() : nullptr);
+    const T total = cross_entropy(logits.data(), targets, rows, head_.out, scale, backward ? logits.data() : nullptr, pool);
     if (!backward) return total;
     dx_.assign(x_.size(), T(0));
     head_.backward(w, x_.data(), logits.data(), rows, dx_.data(), pool);
-    rms_norm_backward(h, w.at(norm_), rstd_.data(), dx_.data(), rows, head_.in, dh, w.grad(norm_));
+    rms_norm_backward(h, w.at(norm_), rstd_.data(), dx_.data(), rows, head_.in, dh, w.grad(norm_), pool);
     return total;
 }
 

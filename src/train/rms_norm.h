@@ -2,15 +2,20 @@
 // The forward saves r per row; the backward adds into dx and dw.
 #pragma once
 
+#include "core/thread_pool.h"
+
 #include <cstdint>
 
 namespace mariana::train {
 
 template <typename T>
-void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, T* y, T* rstd);
+void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, T* y, T* rstd, ThreadPool& pool);
 
 // dx += (r / dim) · (dim · g - x̂ Σ g ⊙ x̂) with g = dy ⊙ w and x̂ = x · r; dw += Σ_rows dy ⊙ x̂.
 template <typename T>
-void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64_t rows, int64_t dim, T* dx, T* dw);
+// Rows run in parallel; dw is summed per fixed block of rows, then over the blocks in
+// order, so the result does not depend on the thread count.
+void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64_t rows, int64_t dim, T* dx, T* dw,
+                       ThreadPool& pool);
 
 }  // namespace mariana::train
