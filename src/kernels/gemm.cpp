@@ -11,9 +11,10 @@ namespace mariana {
 namespace {
 
 // Block sizes: a kKc × tile-columns panel of B (32 KiB at 32 columns) stays in L1 while a
-// tile runs; a block of A (rows × kKc) and of B (kKc × kNc) stay in L2.
+// tile runs; a block of A (rows × kKc) stays in L2, and one of B (kKc × kNc, 2 MiB) in L3
+// wide enough that A is packed once for every product a model of this size makes.
 constexpr int64_t kKc = 256;
-constexpr int64_t kNc = 512;
+constexpr int64_t kNc = 2048;
 
 // Packs `count` vectors of length kc into out[p·width + lane], lane < width, zero-filling
 // lanes count..width-1: vector `lane` starts at src + lane·vector_stride and steps by
