@@ -192,6 +192,36 @@ TEST(Trainer, MemorisesAShortTextAndBalancesExperts)
     EXPECT_LT(last.losses.mtp_loss, first.losses.mtp_loss / 4);
 }
 
+// Two micro-batches of 2 sequences give the step one batch of 4 gives: the same windows,
+// the same mean loss, the same gradient (up to float summation order).
+TEST(Trainer, GradientAccumulationEqualsOneLargerBatch)
+{
+    testing::TempDir tmp;
+    ThreadPool pool(2);
+    const Checkpoint checkpoint = Checkpoint::open(tiny_model(tmp, pool));
+    const ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
+    std::vector<uint32_t> data(2000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = uint32_t((i * 7919) % 61 + 2);
+    write_file(tmp / "data.bin", uint32_bytes(data));
+    TokenWindows windows(tmp / "data.bin", 16, 0.0, 9);
+
+    TrainOptions whole;
+    whole.batch = 4;
+    whole.seq_len = 16;
+    whole.schedule = {ScheduleKind::constant, 1e-3, 1e-3, 0, 10, 0};
+    TrainOptions split = whole;
+    split.batch = 2;
+    split.accumulation = 2;
+    Trainer a(config, ParameterSet::load(config, checkpoint), whole), b(config, ParameterSet::load(config, checkpoint), split);
+    for (int64_t step = 0; step < 3; ++step) {
+        const StepReport ra = a.step(step, windows, pool), rb = b.step(step, windows, pool);
+        EXPECT_NEAR(ra.losses.loss, rb.losses.loss, 1e-5 * ra.losses.loss) << step;
+        EXPECT_NEAR(ra.losses.mtp_loss, rb.losses.mtp_loss, 1e-5 * ra.losses.mtp_loss) << step;
+        EXPECT_NEAR(ra.grad_norm, rb.grad_norm, 1e-4 * ra.grad_norm) << step;
+        EXPECT_EQ(ra.load_max_over_mean, rb.load_max_over_mean) << step;
+    }
+}
+
 TEST(ModelFolder, ReloadsBitExactlyAndRunsInInference)
 {
     testing::TempDir tmp;
