@@ -543,6 +543,24 @@ printf '{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.9}\nnot json\n' >"$WORK/
 expect_error "plot: malformed metrics line" "$WORK/plot-run/metrics.jsonl:3" -- "$MARIANA" plot "$WORK/plot-run"
 printf '{"step": 1, "loss": 3.0}\n{"step": 2, "lr": "fast"}\n' >"$WORK/plot-run/metrics.jsonl"
 expect_error "plot: non-numeric metric" "$WORK/plot-run/metrics.jsonl:2" "'lr'" '"fast"' -- "$MARIANA" plot "$WORK/plot-run"
+mkdir -p "$WORK/plot-empty"
+expect_error "plot: folder without metrics.jsonl" "$WORK/plot-empty/metrics.jsonl" -- "$MARIANA" plot "$WORK/plot-empty"
+: >"$WORK/plot-empty/metrics.jsonl"
+expect_error "plot: empty metrics.jsonl" "$WORK/plot-empty/metrics.jsonl" "empty" -- "$MARIANA" plot "$WORK/plot-empty"
+printf '{"step": 1, "loss": 3.0}\n[2, 2.9]\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: line that is not an object" "$WORK/plot-run/metrics.jsonl:2" "object" -- "$MARIANA" plot "$WORK/plot-run"
+printf '{"step": 1, "loss": 3.0}\n{"loss": 2.9}\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: line without step" "$WORK/plot-run/metrics.jsonl:2" "'step'" -- "$MARIANA" plot "$WORK/plot-run"
+printf '{"step": 1.5, "loss": 3.0}\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: step that is not an integer" "$WORK/plot-run/metrics.jsonl:1" "'step'" "1.5" -- "$MARIANA" plot "$WORK/plot-run"
+# Only the last line may be cut short (a run killed mid-write): the same fragment mid-file is an error.
+printf '{"step": 1, "loss": 3.0}\n{"step": 2, "lo\n{"step": 3, "loss": 2.8}\n' >"$WORK/plot-run/metrics.jsonl"
+expect_error "plot: truncated line mid-file" "$WORK/plot-run/metrics.jsonl:2" -- "$MARIANA" plot "$WORK/plot-run"
+if [[ -n $(find "$WORK/plot-run" "$WORK/plot-empty" -name '*.png*') ]]; then
+    flunk "plot: nothing written on error" "$(find "$WORK/plot-run" "$WORK/plot-empty" -name '*.png*')"
+else
+    pass "plot: nothing written on error"
+fi
 printf '{"step": 1, "loss": 3.0}\n' >"$WORK/plot-run/metrics.jsonl"
 expect_error "plot: gnuplot not installed" "gnuplot-nox" -- env PATH="$WORK/empty-path" "$MARIANA" plot "$WORK/plot-run"
 

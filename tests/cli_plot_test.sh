@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # End to end through `mariana plot` (needs gnuplot: scripts/install_packages.sh installs
 # gnuplot-nox): a small training run's metrics.jsonl becomes a PNG of plausible size, a
-# truncated last line is skipped with a warning, and bad input gives one error naming the
-# file and line. Usage: cli_plot_test.sh MARIANA
+# truncated last line is skipped with a warning. Usage: cli_plot_test.sh MARIANA
 set -uo pipefail
 mariana=$1
 tmp=$(mktemp -d)
@@ -101,70 +100,7 @@ else
   flunk "plot one panel with --out" "exited non-zero: $(head -c 2000 "$tmp/err")"
 fi
 
-# ---- bad input --------------------------------------------------------------------------
-
-# expect_error NAME PATTERN... -- ARGS...: mariana exits 1 with one "mariana: error:" line
-# holding every PATTERN (fixed strings).
-expect_error() {
-  local name=$1
-  shift
-  local patterns=()
-  while [[ $1 != -- ]]; do
-    patterns+=("$1")
-    shift
-  done
-  shift
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local status=$? line
-  line=$(grep '^mariana: error:' "$tmp/err")
-  if [[ $status -ne 1 ]]; then
-    flunk "$name" "exit status $status, expected 1: $(head -c 2000 "$tmp/err")"
-    return
-  fi
-  if [[ $(grep -c '^mariana: error:' "$tmp/err") -ne 1 ]]; then
-    flunk "$name" "expected one 'mariana: error:' line: $(head -c 2000 "$tmp/err")"
-    return
-  fi
-  local p
-  for p in "${patterns[@]}"; do
-    if ! grep -qF -- "$p" <<<"$line"; then
-      flunk "$name" "message does not name '$p': $line"
-      return
-    fi
-  done
-  pass "$name"
-  echo "     $line"
-}
-
-expect_error "no such run folder" "$tmp/no-such-run" -- "$mariana" plot "$tmp/no-such-run"
-mkdir -p "$tmp/not-a-run"
-expect_error "folder without metrics.jsonl" "$tmp/not-a-run/metrics.jsonl" -- "$mariana" plot "$tmp/not-a-run"
-
-bad=$tmp/bad
-mkdir -p "$bad"
-: >"$bad/metrics.jsonl"
-expect_error "empty metrics.jsonl" "$bad/metrics.jsonl" "empty" -- "$mariana" plot "$bad"
-printf '{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.9}\nstep 3 loss 2.8\n{"step": 4, "loss": 2.7}\n' \
-  >"$bad/metrics.jsonl"
-expect_error "garbage line" "$bad/metrics.jsonl:3" "invalid JSON" -- "$mariana" plot "$bad"
-printf '{"step": 1, "loss": 3.0}\n[2, 2.9]\n' >"$bad/metrics.jsonl"
-expect_error "line that is not an object" "$bad/metrics.jsonl:2" "object" -- "$mariana" plot "$bad"
-printf '{"step": 1, "loss": 3.0}\n{"loss": 2.9}\n' >"$bad/metrics.jsonl"
-expect_error "line without step" "$bad/metrics.jsonl:2" "'step'" -- "$mariana" plot "$bad"
-printf '{"step": 1.5, "loss": 3.0}\n' >"$bad/metrics.jsonl"
-expect_error "step that is not an integer" "$bad/metrics.jsonl:1" "'step'" "1.5" -- "$mariana" plot "$bad"
-printf '{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.9}\n{"step": 3, "grad_norm": "big"}\n' >"$bad/metrics.jsonl"
-expect_error "non-numeric value" "$bad/metrics.jsonl:3" "'grad_norm'" '"big"' -- "$mariana" plot "$bad"
-# Only the last line may be cut short: the same fragment mid-file is an error.
-printf '{"step": 1, "loss": 3.0}\n{"step": 2, "lo\n{"step": 3, "loss": 2.8}\n' >"$bad/metrics.jsonl"
-expect_error "truncated line mid-file" "$bad/metrics.jsonl:2" -- "$mariana" plot "$bad"
-if [[ -n $(find "$bad" -name '*.png*') ]]; then
-  flunk "nothing written on error" "$(find "$bad" -name '*.png*')"
-else
-  pass "nothing written on error"
-fi
-write_run "$tmp/no-gnuplot" "loss"
-expect_error "gnuplot not installed" "gnuplot-nox" -- env PATH="$tmp/empty-path" "$mariana" plot "$tmp/no-gnuplot"
+# Bad input (one error line naming the file and line) is covered by bad_input_test.sh.
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -141,7 +141,12 @@ TEST(LrSchedule, WarmupThenCosineWsdOrConstant)
 
 // A small DeepSeek-V3 model (MLA, MoE with a shared expert and selection bias, one MTP
 // module) written in float32.
-std::string tiny_model(const testing::TempDir& tmp, ThreadPool& pool)
+struct TinyModel {
+    Checkpoint checkpoint;
+    ModelConfig config;
+};
+
+TinyModel tiny_model(const testing::TempDir& tmp, ThreadPool& pool)
 {
     Json c = read_json_file(testing::golden_dir("v3-tiny") + "/config.json");
     c.update({{"hidden_size", 64}, {"intermediate_size", 96}, {"num_hidden_layers", 2}, {"vocab_size", 64},
@@ -149,15 +154,16 @@ std::string tiny_model(const testing::TempDir& tmp, ThreadPool& pool)
               {"v_head_dim", 8}, {"moe_intermediate_size", 16}, {"n_routed_experts", 8}, {"n_group", 2},
               {"topk_group", 1}, {"num_experts_per_tok", 2}, {"num_nextn_predict_layers", 1}, {"rope_scaling", nullptr}});
     write_random_checkpoint(c, tmp / "model", {.seed = 3, .dtype = DType::f32}, pool);
-    return tmp / "model";
+    TinyModel model{Checkpoint::open(tmp / "model"), {}};
+    model.config = parse_model_config(model.checkpoint.config(), model.checkpoint.config_path());
+    return model;
 }
 
 TEST(Trainer, MemorisesAShortTextAndBalancesExperts)
 {
     testing::TempDir tmp;
     ThreadPool pool(2);
-    const Checkpoint checkpoint = Checkpoint::open(tiny_model(tmp, pool));
-    const ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
+    const auto [checkpoint, config] = tiny_model(tmp, pool);
     std::vector<uint32_t> text;  // 33 tokens, no pattern a model could guess
     for (uint32_t i = 0; i < 33; ++i) text.push_back((i * 37 + 11) % 61 + 2);
     std::vector<uint32_t> data;
@@ -198,8 +204,7 @@ TEST(Trainer, GradientAccumulationEqualsOneLargerBatch)
 {
     testing::TempDir tmp;
     ThreadPool pool(2);
-    const Checkpoint checkpoint = Checkpoint::open(tiny_model(tmp, pool));
-    const ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
+    const auto [checkpoint, config] = tiny_model(tmp, pool);
     std::vector<uint32_t> data(2000);
     for (size_t i = 0; i < data.size(); ++i) data[i] = uint32_t((i * 7919) % 61 + 2);
     write_file(tmp / "data.bin", uint32_bytes(data));
@@ -226,8 +231,7 @@ TEST(ModelFolder, ReloadsBitExactlyAndRunsInInference)
 {
     testing::TempDir tmp;
     ThreadPool pool(2);
-    const Checkpoint checkpoint = Checkpoint::open(tiny_model(tmp, pool));
-    const ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
+    const auto [checkpoint, config] = tiny_model(tmp, pool);
     ParameterSet params = ParameterSet::load(config, checkpoint);
     for (size_t i = 0; i < params.values().size(); ++i) params.values()[i] += 1e-3f * float(std::sin(double(i)));
     AdamW adamw(params, {});
