@@ -2,8 +2,9 @@
 # Training speed, Mariana beside PyTorch on the same model, data, batch and threads:
 # the ~10.4M-parameter DeepSeek-V3-architecture model of shared/BENCHMARKS.md
 # (recipes/configs/bench-train-v3.json: MLA, 8 routed experts top-2 + 1 shared, sigmoid
-# router with selection bias), float32, AdamW, seq 256 × batch 8. Mariana's figure comes
-# with its FLOP/s and the fp32 FMA peak measured in the same run. See docs/benchmarks.md.
+# router with selection bias), AdamW, seq 256 × batch 8; Mariana with float32 and with bf16
+# products (--compute bf16), PyTorch in float32. Mariana's figure comes with its FLOP/s and
+# the fp32 FMA peak measured in the same run. See docs/benchmarks.md.
 #
 #   bench/train_bench.sh [STEPS]          (default 12; medians over the steps after the first)
 #
@@ -31,20 +32,23 @@ config=$root/recipes/configs/bench-train-v3.json
 import numpy as np
 np.random.default_rng(0).integers(2, 4096, size=400_000, dtype=np.uint32).astype('<u4').tofile('$tmp/data.bin')"
 
-echo "| threads | Mariana tokens/s | Mariana GFLOP/s | fp32 FMA peak | share of peak | PyTorch tokens/s | Mariana / PyTorch |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| threads | compute | Mariana tokens/s | Mariana GFLOP/s | fp32 FMA peak | share of fp32 peak | PyTorch tokens/s | Mariana / PyTorch |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for t in $threads; do
-    "$mariana" train --model "$tmp/model" --data "$tmp/data.bin" --out "$tmp/run-$t" --steps "$steps" --batch 8 \
-        --seq-len 256 --threads "$t" --eval-every 0 --save-every 0 --mtp-weight 0 --measure-peak >/dev/null 2>&1
     torch_json=$("$python" "$root/bench/train_bench_torch.py" --config "$config" --data "$tmp/data.bin" \
         --steps "$steps" --batch 8 --seq-len 256 --threads "$t")
-    python3 - "$tmp/run-$t/summary.json" "$torch_json" <<'PY'
+    for compute in f32 bf16; do
+        "$mariana" train --model "$tmp/model" --data "$tmp/data.bin" --out "$tmp/run-$t-$compute" --steps "$steps" \
+            --batch 8 --seq-len 256 --threads "$t" --eval-every 0 --save-every 0 --mtp-weight 0 --compute "$compute" \
+            --measure-peak >/dev/null 2>&1
+        python3 - "$tmp/run-$t-$compute/summary.json" "$torch_json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 t = json.loads(sys.argv[2])
-print(f"| {m['threads']} | {m['tokens_per_s']:,.0f} | {m['gflop_per_s']:.1f} | {m['fma_peak_gflop_per_s']:.0f} | "
-      f"{100 * m['gflop_per_s'] / m['fma_peak_gflop_per_s']:.0f}% | {t['tokens_per_s']:,.0f} | "
-      f"{m['tokens_per_s'] / t['tokens_per_s']:.2f}x |")
+print(f"| {m['threads']} | {m['compute']} | {m['tokens_per_s']:,.0f} | {m['gflop_per_s']:.1f} | "
+      f"{m['fma_peak_gflop_per_s']:.0f} | {100 * m['gflop_per_s'] / m['fma_peak_gflop_per_s']:.0f}% | "
+      f"{t['tokens_per_s']:,.0f} | {m['tokens_per_s'] / t['tokens_per_s']:.2f}x |")
 PY
+    done
 done
 echo "(PyTorch $("$python" -c 'import torch; print(torch.__version__)') with OpenBLAS; $steps steps each)"

@@ -87,6 +87,14 @@ expect_error "max_position_embeddings" "${common[@]}" --out "$tmp/c" --seq-len 1
 expect_error "no such data file" --model "$tmp/model" --data "$tmp/none.bin" --out "$tmp/d" --seq-len 32
 expect_error "needs a tokenizer" --model "$tmp/model" --data "$tmp/config.json" --out "$tmp/e" --seq-len 32
 
+# bf16 products where the CPU has them (float32 with a note elsewhere): it trains and says which.
+"$mariana" train "${common[@]}" --out "$tmp/bf16" --steps 4 --compute bf16 >"$tmp/bf16.out" 2>"$tmp/bf16.err" ||
+  fail "--compute bf16 failed: $(cat "$tmp/bf16.err")"
+grep -Eq '"compute": "(bf16|f32)"' "$tmp/bf16/summary.json" || fail "summary.json does not name the compute type"
+if grep -q '"compute": "f32"' "$tmp/bf16/summary.json"; then
+  grep -q "needs a CPU with AVX-512 BF16" "$tmp/bf16.err" || fail "fell back to float32 without saying so"
+fi
+
 # Options from a TOML file; the command line wins over it.
 printf 'steps = 3\nbatch = 2\nseq-len = 32\ndata = ["%s"]\neval-every = 0\n' "$tmp/data.bin" >"$tmp/run.toml"
 "$mariana" train --model "$tmp/model" --out "$tmp/toml" --config "$tmp/run.toml" --steps 2 >/dev/null 2>&1 ||

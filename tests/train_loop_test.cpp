@@ -159,8 +159,11 @@ TinyModel tiny_model(const testing::TempDir& tmp, ThreadPool& pool)
     return model;
 }
 
-TEST(Trainer, MemorisesAShortTextAndBalancesExperts)
+class Memorise : public ::testing::TestWithParam<GemmPrecision> {};
+
+TEST_P(Memorise, AShortTextAndBalancesExperts)
 {
+    if (GetParam() == GemmPrecision::bf16 && !gemm_bf16_available()) GTEST_SKIP() << "this CPU has no AVX-512 BF16";
     testing::TempDir tmp;
     ThreadPool pool(2);
     const auto [checkpoint, config] = tiny_model(tmp, pool);
@@ -177,6 +180,7 @@ TEST(Trainer, MemorisesAShortTextAndBalancesExperts)
     options.schedule = {ScheduleKind::constant, 5e-3, 5e-3, 10, 150, 0};
     options.adamw.weight_decay = 0;
     options.bias_update_rate = 0.01;
+    options.compute = GetParam();
     Trainer trainer(config, ParameterSet::load(config, checkpoint), options);
     const ParameterSet& params = trainer.params();
     const Parameter& bias = params.find("model.layers.1.mlp.gate.e_score_correction_bias");
@@ -197,6 +201,9 @@ TEST(Trainer, MemorisesAShortTextAndBalancesExperts)
     EXPECT_LT(last.losses.loss, 0.05) << "the model did not memorise the text";
     EXPECT_LT(last.losses.mtp_loss, first.losses.mtp_loss / 4);
 }
+
+INSTANTIATE_TEST_SUITE_P(Compute, Memorise, ::testing::Values(GemmPrecision::f32, GemmPrecision::bf16),
+                         [](const auto& info) { return info.param == GemmPrecision::f32 ? "f32" : "bf16"; });
 
 // Two micro-batches of 2 sequences give the step one batch of 4 gives: the same windows,
 // the same mean loss, the same gradient (up to float summation order).

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using namespace train;
 
 struct Args {
-    std::string config, model, out, tokenizer, schedule = "cosine";
+    std::string config, model, out, tokenizer, schedule = "cosine", compute = "f32";
     std::vector<std::string> data;
     int64_t steps = 100, batch = 8, seq_len = 256, accumulate = 1, warmup = -1;
     int64_t eval_every = 50, eval_windows = 16, save_every = 100, keep = 3;
@@ -168,6 +168,10 @@ void run_training(const Args& a)
     options.bias_update_rate = a.bias_rate;
     options.objective = {a.mtp_weight, a.balance_alpha};
     options.skip_nonfinite = a.skip_nonfinite;
+    if (a.compute == "bf16") {
+        if (gemm_bf16_available()) options.compute = GemmPrecision::bf16;
+        else std::fprintf(stderr, "note: --compute bf16 needs a CPU with AVX-512 BF16; computing in float32\n");
+    }
     Trainer trainer(config, ParameterSet::load(config, checkpoint), options);
 
     int64_t first_step = 0;
@@ -244,7 +248,7 @@ void run_training(const Args& a)
     const double tokens_per_s = step_speeds[step_speeds.size() / 2];
     const int64_t mtp_depth = a.mtp_weight > 0 ? trainer.mtp_depth() : 0;
     const double gflop_per_s = training_flops_per_token(config, a.seq_len, mtp_depth) * tokens_per_s / 1e9;
-    Json summary = {{"threads", pool.size()}, {"tokens_per_s", tokens_per_s}, {"gflop_per_s", gflop_per_s},
+    Json summary = {{"threads", pool.size()}, {"compute", options.compute == GemmPrecision::bf16 ? "bf16" : "f32"}, {"tokens_per_s", tokens_per_s}, {"gflop_per_s", gflop_per_s},
                     {"flops_per_token", training_flops_per_token(config, a.seq_len, mtp_depth)},
                     {"peak_rss_bytes", peak_rss_bytes()}};
     std::printf("speed: %.0f tokens/s, %.1f GFLOP/s", tokens_per_s, gflop_per_s);
@@ -305,6 +309,9 @@ std::function<void()> add_train_command(CLI::App& app)
     c->add_option("--mtp-weight", a->mtp_weight, "λ: weight of the multi-token-prediction loss (0: off)")
         ->check(CLI::NonNegativeNumber);
     c->add_flag("--resume", a->resume, "Continue from the last checkpoint in --out");
+    c->add_option("--compute", a->compute, "Linear layers' products: f32, or bf16 (operands rounded to bfloat16, "
+                                           "summed in float32; needs AVX-512 BF16)")
+        ->check(CLI::IsMember({"f32", "bf16"}));
     c->add_flag("--measure-peak", a->measure_peak, "Measure the fp32 FMA peak before and after, for the speed report");
     c->add_flag("--skip-nonfinite", a->skip_nonfinite, "Skip steps with a NaN/inf loss or gradient instead of stopping");
     add_threads_option(*c, a->threads);

@@ -16,6 +16,12 @@ namespace mariana {
 
 struct KernelTable;
 
+// float32: exact products summed in float32. bf16: both operands rounded to bfloat16 (8
+// significant bits) and the products summed in float32, at twice the arithmetic rate, on
+// CPUs with AVX-512 BF16 (float32 elsewhere: see gemm_bf16_available).
+enum class GemmPrecision { f32, bf16 };
+bool gemm_bf16_available();
+
 // Element (i, j) of a matrix at data[i · row_stride + j · col_stride].
 struct MatrixView {
     const float* data;
@@ -25,15 +31,16 @@ struct MatrixView {
 
 // C [m, n] (row-major, rows ldc apart) = A [m, k] · B [k, n], or += with accumulate.
 void gemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate,
-          ThreadPool& pool);
+          ThreadPool& pool, GemmPrecision precision = GemmPrecision::f32);
 
 // The same on the calling thread only (for callers already inside a parallel loop).
-void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate);
+void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc, bool accumulate,
+                 GemmPrecision precision = GemmPrecision::f32);
 
 // The same with the micro-kernel of `kernels` (tests run every instruction set).
 // pool null: on the calling thread.
 void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
-                int64_t ldc, bool accumulate, ThreadPool* pool);
+                int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision = GemmPrecision::f32);
 
 // The plain twin for tests: one element at a time, double accumulation.
 void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

@@ -6,26 +6,30 @@ namespace mariana::train {
 
 // float: the blocked kernel. The views turn each product into C (+)= A·B.
 template <>
-void matmul_nt<float>(const float* x, const float* w, int64_t n, int64_t k, int64_t m, float* y, ThreadPool& pool)
+void matmul_nt<float>(const float* x, const float* w, int64_t n, int64_t k, int64_t m, float* y, ThreadPool& pool,
+                      GemmPrecision precision)
 {
-    gemm(n, m, k, {x, k, 1}, {w, 1, k}, y, m, false, pool);
+    gemm(n, m, k, {x, k, 1}, {w, 1, k}, y, m, false, pool, precision);
 }
 
 template <>
-void matmul_nn_add<float>(const float* dy, const float* w, int64_t n, int64_t m, int64_t k, float* dx, ThreadPool& pool)
+void matmul_nn_add<float>(const float* dy, const float* w, int64_t n, int64_t m, int64_t k, float* dx, ThreadPool& pool,
+                          GemmPrecision precision)
 {
-    gemm(n, k, m, {dy, m, 1}, {w, k, 1}, dx, k, true, pool);
+    gemm(n, k, m, {dy, m, 1}, {w, k, 1}, dx, k, true, pool, precision);
 }
 
 template <>
-void matmul_tn_add<float>(const float* dy, const float* x, int64_t n, int64_t m, int64_t k, float* dw, ThreadPool& pool)
+void matmul_tn_add<float>(const float* dy, const float* x, int64_t n, int64_t m, int64_t k, float* dw, ThreadPool& pool,
+                          GemmPrecision precision)
 {
-    gemm(m, k, n, {dy, 1, m}, {x, k, 1}, dw, k, true, pool);
+    gemm(m, k, n, {dy, 1, m}, {x, k, 1}, dw, k, true, pool, precision);
 }
 
 // double (gradient checks only): plain loops, every sum in index order.
 template <>
-void matmul_nt<double>(const double* x, const double* w, int64_t n, int64_t k, int64_t m, double* y, ThreadPool&)
+void matmul_nt<double>(const double* x, const double* w, int64_t n, int64_t k, int64_t m, double* y, ThreadPool&,
+                       GemmPrecision)
 {
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < m; ++j) {
@@ -36,7 +40,8 @@ void matmul_nt<double>(const double* x, const double* w, int64_t n, int64_t k, i
 }
 
 template <>
-void matmul_nn_add<double>(const double* dy, const double* w, int64_t n, int64_t m, int64_t k, double* dx, ThreadPool&)
+void matmul_nn_add<double>(const double* dy, const double* w, int64_t n, int64_t m, int64_t k, double* dx, ThreadPool&,
+                           GemmPrecision)
 {
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < m; ++j)
@@ -44,7 +49,8 @@ void matmul_nn_add<double>(const double* dy, const double* w, int64_t n, int64_t
 }
 
 template <>
-void matmul_tn_add<double>(const double* dy, const double* x, int64_t n, int64_t m, int64_t k, double* dw, ThreadPool&)
+void matmul_tn_add<double>(const double* dy, const double* x, int64_t n, int64_t m, int64_t k, double* dw, ThreadPool&,
+                           GemmPrecision)
 {
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < m; ++j)

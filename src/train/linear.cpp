@@ -17,7 +17,7 @@ Linear Linear::find(const ParameterSet& layout, const std::string& stem, bool ha
 template <typename T>
 void Linear::forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const
 {
-    matmul_nt(x, w.at(weight), n, in, out, y, pool);
+    matmul_nt(x, w.at(weight), n, in, out, y, pool, w.precision);
     if (bias < 0) return;
     const T* b = w.at(bias);
     for (int64_t r = 0; r < n; ++r)
@@ -27,8 +27,8 @@ void Linear::forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, Threa
 template <typename T>
 void Linear::backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t n, T* dx, ThreadPool& pool) const
 {
-    if (dx) matmul_nn_add(dy, w.at(weight), n, out, in, dx, pool);
-    matmul_tn_add(dy, x, n, out, in, w.grad(weight), pool);
+    if (dx) matmul_nn_add(dy, w.at(weight), n, out, in, dx, pool, w.precision);
+    matmul_tn_add(dy, x, n, out, in, w.grad(weight), pool, w.precision);
     if (bias < 0) return;
     T* db = w.grad(bias);
     for (int64_t r = 0; r < n; ++r)

@@ -25,7 +25,7 @@ StepReport Trainer::step(int64_t step, TokenWindows& data, ThreadPool& pool)
 
     const std::vector<MoeBlock<float>*> moe = model_.moe_blocks();
     std::vector<std::vector<int64_t>> load(moe.size(), std::vector<int64_t>(size_t(config_.n_routed_experts), 0));
-    const WeightsView<float> w{params_.values().data(), params_.grads().data()};
+    const WeightsView<float> w{params_.values().data(), params_.grads().data(), options_.compute};
     for (int64_t m = 0; m < M; ++m) {
         data.train_batch((step * M + m) * B, B, windows_.data());
         const StepLosses l = model_.step(w, windows_.data(), B, S, 1.0f / float(M), pool);
@@ -77,7 +77,7 @@ double Trainer::evaluate(TokenWindows& data, int64_t max_windows, ThreadPool& po
     const int64_t S = options_.seq_len;
     const int64_t n = max_windows > 0 ? std::min(max_windows, data.val_windows()) : data.val_windows();
     if (n == 0) return NAN;
-    const WeightsView<float> w{params_.values().data(), nullptr};
+    const WeightsView<float> w{params_.values().data(), nullptr, options_.compute};
     double total = 0;
     for (int64_t first = 0; first < n; first += options_.batch) {
         const int64_t count = std::min(options_.batch, n - first);

@@ -24,6 +24,9 @@ struct TrainOptions {
     double bias_update_rate = 0.001;   // γ of the balancing rule (DeepSeek-V3: 0.001)
     Objective objective;
     bool skip_nonfinite = false;       // skip a step with a NaN/inf loss or gradient instead of stopping
+    // The linear layers' products: float32, or bf16 operands summed in float32 (twice the
+    // arithmetic rate on AVX-512 BF16). Master weights, optimiser and the rest stay float32.
+    GemmPrecision compute = GemmPrecision::f32;
 
     int64_t windows_per_step() const { return batch * accumulation; }
 };
