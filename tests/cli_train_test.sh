@@ -87,6 +87,23 @@ expect_error "max_position_embeddings" "${common[@]}" --out "$tmp/c" --seq-len 1
 expect_error "no such data file" --model "$tmp/model" --data "$tmp/none.bin" --out "$tmp/d" --seq-len 32
 expect_error "needs a tokenizer" --model "$tmp/model" --data "$tmp/config.json" --out "$tmp/e" --seq-len 32
 
+# The thread count changes no bit: every sum has one fixed order.
+for t in 1 2; do
+  "$mariana" train "${common[@]}" --out "$tmp/threads-$t" --steps 20 --threads "$t" >/dev/null 2>&1 ||
+    fail "the $t-thread run failed"
+done
+python3 - "$tmp/threads-1/metrics.jsonl" "$tmp/threads-2/metrics.jsonl" <<'PY' || fail "1 and 2 threads give different losses"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 20
+for x, y in zip(a, b):
+    for key in ("loss", "mtp_loss", "grad_norm", "balance_loss", "expert_load", "val_loss"):
+        assert x.get(key) == y.get(key), (x["step"], key, x.get(key), y.get(key))
+PY
+cmp -s "$tmp/threads-1/final/model.safetensors" "$tmp/threads-2/final/model.safetensors" ||
+  fail "1 and 2 threads give different weights"
+
 # bf16 products where the CPU has them (float32 with a note elsewhere): it trains and says which.
 "$mariana" train "${common[@]}" --out "$tmp/bf16" --steps 4 --compute bf16 >"$tmp/bf16.out" 2>"$tmp/bf16.err" ||
   fail "--compute bf16 failed: $(cat "$tmp/bf16.err")"
