@@ -88,30 +88,35 @@ TEST(TrainLayers, FloatProductsMatchDouble)
     }
 }
 
-// The float attention (GEMMs over strided views) computes what the double loops compute.
+// The float attention (GEMMs over strided views) computes what the double loops compute, at
+// a short and a longer sequence, leaving no stale value above the causal diagonal.
 TEST(TrainLayers, FloatAttentionMatchesDouble)
 {
     ThreadPool pool(2);
-    const AttentionShape s{37, 6, 2, 20, 12, 0.2};
-    const Vec q = random_vec(37 * 6 * 20, 40), k = random_vec(37 * 2 * 20, 41), v = random_vec(37 * 2 * 12, 42),
-              dout = random_vec(37 * 6 * 12, 43);
-    auto to_float = [](const Vec& x) { return std::vector<float>(x.begin(), x.end()); };
-    const auto qf = to_float(q), kf = to_float(k), vf = to_float(v), doutf = to_float(dout);
-    Vec probs(6 * 37 * 37), out(37 * 6 * 12), dq(q.size()), dk(k.size()), dv(v.size());
-    std::vector<float> probsf(probs.size()), outf(out.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
-    attention_forward(q.data(), k.data(), v.data(), s, probs.data(), out.data(), pool);
-    attention_forward(qf.data(), kf.data(), vf.data(), s, probsf.data(), outf.data(), pool);
-    attention_backward(q.data(), k.data(), v.data(), probs.data(), dout.data(), s, dq.data(), dk.data(), dv.data(), pool);
-    attention_backward(qf.data(), kf.data(), vf.data(), probsf.data(), doutf.data(), s, dqf.data(), dkf.data(),
-                       dvf.data(), pool);
-    auto expect_close = [](const std::vector<float>& got, const Vec& want, const char* what) {
-        for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4 * std::max(1.0, std::abs(want[i]))) << what << i;
-    };
-    expect_close(probsf, probs, "probs");
-    expect_close(outf, out, "out");
-    expect_close(dqf, dq, "dq");
-    expect_close(dkf, dk, "dk");
-    expect_close(dvf, dv, "dv");
+    for (const int64_t T : {37, 150}) {
+        const AttentionShape s{T, 6, 2, 20, 12, 0.2};
+        const Vec q = random_vec(T * 6 * 20, 40), k = random_vec(T * 2 * 20, 41), v = random_vec(T * 2 * 12, 42),
+                  dout = random_vec(T * 6 * 12, 43);
+        auto to_float = [](const Vec& x) { return std::vector<float>(x.begin(), x.end()); };
+        const auto qf = to_float(q), kf = to_float(k), vf = to_float(v), doutf = to_float(dout);
+        Vec probs(6 * T * T), out(T * 6 * 12), dq(q.size()), dk(k.size()), dv(v.size());
+        std::vector<float> probsf(probs.size(), 7.0f), outf(out.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
+        attention_forward(q.data(), k.data(), v.data(), s, probs.data(), out.data(), pool);
+        attention_forward(qf.data(), kf.data(), vf.data(), s, probsf.data(), outf.data(), pool);
+        attention_backward(q.data(), k.data(), v.data(), probs.data(), dout.data(), s, dq.data(), dk.data(), dv.data(),
+                           pool);
+        attention_backward(qf.data(), kf.data(), vf.data(), probsf.data(), doutf.data(), s, dqf.data(), dkf.data(),
+                           dvf.data(), pool);
+        auto expect_close = [T](const std::vector<float>& got, const Vec& want, const char* what) {
+            for (size_t i = 0; i < want.size(); ++i)
+                ASSERT_NEAR(got[i], want[i], 1e-4 * std::max(1.0, std::abs(want[i]))) << what << i << " T=" << T;
+        };
+        expect_close(probsf, probs, "probs");
+        expect_close(outf, out, "out");
+        expect_close(dqf, dq, "dq");
+        expect_close(dkf, dk, "dk");
+        expect_close(dvf, dv, "dv");
+    }
 }
 
 TEST(TrainLayers, RmsNormGradients)
