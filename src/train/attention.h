@@ -15,14 +15,16 @@ struct AttentionShape {
     double scale;  // multiplies q·k before the softmax
 };
 
-// probs [heads, T, T] keeps the softmax rows (upper triangle zero) for the backward.
+// Only lse [heads, T], each softmax row's log Σ exp, is kept for the backward, which
+// recomputes the probabilities from it (as FlashAttention does): the memory kept per layer
+// grows with T, not T²; the T × T scores live in one scratch per thread meanwhile.
 template <typename T>
-void attention_forward(const T* q, const T* k, const T* v, const AttentionShape& s, T* probs, T* out,
+void attention_forward(const T* q, const T* k, const T* v, const AttentionShape& s, T* lse, T* out,
                        ThreadPool& pool);
 
 // Adds into dq, dk, dv. Parallel over key/value heads, so no two threads share a dk row.
 template <typename T>
-void attention_backward(const T* q, const T* k, const T* v, const T* probs, const T* dout, const AttentionShape& s,
+void attention_backward(const T* q, const T* k, const T* v, const T* lse, const T* dout, const AttentionShape& s,
                         T* dq, T* dk, T* dv, ThreadPool& pool);
 
 }  // namespace mariana::train

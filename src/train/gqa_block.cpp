@@ -27,7 +27,7 @@ void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     k_rot_.resize(size_t(N * kv_heads_ * hd));
     v_val_.resize(size_t(N * kv_heads_ * hd));
     attn_.resize(size_t(N * heads_ * hd));
-    probs_.resize(size_t(B * heads_ * S * S));
+    lse_.resize(size_t(B * heads_ * S));
     q_.forward(w, x, N, q_rot_.data(), pool);
     k_.forward(w, x, N, k_rot_.data(), pool);
     v_.forward(w, x, N, v_val_.data(), pool);
@@ -37,7 +37,7 @@ void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
         T* k = k_rot_.data() + b * S * kv_heads_ * hd;
         rope_forward(q, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
         rope_forward(k, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
-        attention_forward(q, k, v_val_.data() + b * S * kv_heads_ * hd, shape, probs_.data() + b * heads_ * S * S,
+        attention_forward(q, k, v_val_.data() + b * S * kv_heads_ * hd, shape, lse_.data() + b * heads_ * S,
                           attn_.data() + b * S * heads_ * hd, pool);
     }
     o_.forward(w, attn_.data(), N, out, pool);
@@ -57,7 +57,7 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     for (int64_t b = 0; b < B; ++b) {
         const int64_t qo = b * S * heads_ * hd, ko = b * S * kv_heads_ * hd;
         attention_backward(q_rot_.data() + qo, k_rot_.data() + ko, v_val_.data() + ko,
-                           probs_.data() + b * heads_ * S * S, dattn_.data() + qo, shape, dq_.data() + qo,
+                           lse_.data() + b * heads_ * S, dattn_.data() + qo, shape, dq_.data() + qo,
                            dk_.data() + ko, dv_.data() + ko, pool);
         rope_backward(dq_.data() + qo, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
         rope_backward(dk_.data() + ko, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split},

@@ -25,7 +25,7 @@ private:
     Linear q_, k_, v_, o_;
     std::vector<float> inv_freq_;
     std::vector<T> cos_sin_;  // [length, head_dim]
-    std::vector<T> q_rot_, k_rot_, v_val_, probs_, attn_;
+    std::vector<T> q_rot_, k_rot_, v_val_, lse_, attn_;  // lse_ [B, heads, S]
     std::vector<T> dq_, dk_, dv_, dattn_;
 };
 

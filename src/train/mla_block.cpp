@@ -75,12 +75,12 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
             std::copy_n(kv + dn_, dv_, v_.data() + (n * nh_ + h) * dv_);
         }
 
-    probs_.resize(size_t(B * nh_ * S * S));
+    lse_.resize(size_t(B * nh_ * S));
     attn_.resize(size_t(N * nh_ * dv_));
     const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_};
     for (int64_t b = 0; b < B; ++b)
         attention_forward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
-                          shape, probs_.data() + b * nh_ * S * S, attn_.data() + b * S * nh_ * dv_, pool);
+                          shape, lse_.data() + b * nh_ * S, attn_.data() + b * S * nh_ * dv_, pool);
     o_proj_.forward(w, attn_.data(), N, out, pool);
 }
 
@@ -98,7 +98,7 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_};
     for (int64_t b = 0; b < B; ++b)
         attention_backward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
-                           probs_.data() + b * nh_ * S * S, dattn_.data() + b * S * nh_ * dv_, shape,
+                           lse_.data() + b * nh_ * S, dattn_.data() + b * S * nh_ * dv_, shape,
                            dq_.data() + b * S * nh_ * qk, dk_.data() + b * S * nh_ * qk, dvalue_.data() + b * S * nh_ * dv_,
                            pool);
 

@@ -41,7 +41,7 @@ private:
     std::vector<T> k_pe_;                     // [N, dr] rotated
     std::vector<T> kv_;                       // [N, nh·(dn+dv)] kv_b_proj(c)
     std::vector<T> k_, v_;                    // [N, nh·(dn+dr)], [N, nh·dv]
-    std::vector<T> probs_, attn_;             // [B, nh, S, S], [N, nh·dv]
+    std::vector<T> lse_, attn_;               // [B, nh, S] softmax log-sums, [N, nh·dv]
     // Gradient scratch.
     std::vector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_;
 };
