@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/memory_bandwidth.h"
 #include "core/error.h"
+#include "core/text_file.h"
 #include "formats/checkpoint.h"
 #include "train/flops.h"
 #include "train/model_folder.h"
@@ -97,7 +98,7 @@ std::string prepare_data(const Args& a, const ModelConfig& config, const Tokeniz
     fs::create_directories(dir);
     DataSpec spec{a.data, config.vocab_size, int32_t(config.eos_token_id), tokenizer};
     write_token_stream(spec, stream);
-    std::ofstream(manifest) << sources.dump() << "\n";
+    write_text_file(manifest, sources.dump() + "\n");
     return stream;
 }
 
@@ -258,7 +259,7 @@ void run_training(const Args& a)
         std::printf(" = %.0f%% of the fp32 FMA peak (%.1f GFLOP/s, measured in this run)", 100 * gflop_per_s / peak, peak);
     }
     std::printf("\n");
-    std::ofstream(a.out + "/summary.json") << summary.dump(2) << "\n";
+    write_text_file(a.out + "/summary.json", summary.dump(2) + "\n");
 }
 
 }  // namespace

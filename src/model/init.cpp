@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/staged_directory.h"
+#include "core/text_file.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
 #include "model/model.h"
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <numbers>
 
 namespace mariana {
@@ -207,9 +207,7 @@ void write_random_checkpoint(const Json& config_json, const std::string& out_dir
         });
     }
     auto write_json = [&](const std::string& name, const Json& json) {
-        std::ofstream out(staging + "/" + name);
-        out << json.dump(2) << "\n";
-        if (!out) fail("cannot write {}/{}", staging, name);
+        write_text_file(staging + "/" + name, json.dump(2) + "\n");
     };
     if (shards.size() > 1) {
         int64_t total = 0;

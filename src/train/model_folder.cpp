@@ -2,11 +2,11 @@
 
 #include "core/error.h"
 #include "core/staged_directory.h"
+#include "core/text_file.h"
 #include "formats/safetensors.h"
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 namespace mariana::train {
@@ -14,13 +14,6 @@ namespace mariana::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_text(const std::string& path, const std::string& text)
-{
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) fail("cannot write {}", path);
-}
 
 // A tensor to write: a parameter's slice of a buffer in the parameters' layout.
 struct Slice {
@@ -53,7 +46,7 @@ void write_model_folder(const std::string& dir, const Json& config, const Parame
 {
     StagedDirectory staged(dir);
     const std::string& out = staged.path();
-    write_text(out + "/config.json", float32_config(config).dump(2) + "\n");
+    write_text_file(out + "/config.json", float32_config(config).dump(2) + "\n");
 
     std::map<std::string, Slice> weights;
     for (const Parameter& p : params.parameters()) weights[p.name] = {&p, params.values().data()};
@@ -73,7 +66,7 @@ void write_model_folder(const std::string& dir, const Json& config, const Parame
                 moments["exp_avg_sq." + p.name] = {&p, adamw.second_moment().data()};
             }
         write_f32(out + "/optimizer.safetensors", moments);
-        write_text(out + "/trainer_state.json", training->state.dump(2) + "\n");
+        write_text_file(out + "/trainer_state.json", training->state.dump(2) + "\n");
     }
     staged.commit();
 }

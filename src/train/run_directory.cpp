@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/text_file.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -59,11 +60,7 @@ void truncate_metrics(const std::string& path, int64_t step)
             kept += line + "\n";
     }
     const std::string partial = path + ".partial";
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << kept;
-        if (!out.flush()) fail("cannot write {}", partial);
-    }
+    write_text_file(partial, kept);
     fs::rename(partial, path);
 }
 

@@ -2,9 +2,9 @@
 
 #include "core/error.h"
 #include "core/staged_directory.h"
+#include "core/text_file.h"
 #include "formats/tokenizer/byte_level.h"
 
-#include <fstream>
 #include <unordered_set>
 
 namespace mariana {
@@ -71,13 +71,7 @@ OrderedJson bos_template()
             {"special_tokens", {{bos, std::move(bos_entry)}}}};
 }
 
-void write_file(const std::string& path, const OrderedJson& json)
-{
-    std::ofstream out(path, std::ios::binary);
-    out << json.dump(2) << "\n";
-    out.flush();
-    if (!out) fail("cannot write {}", path);
-}
+void write_file(const std::string& path, const OrderedJson& json) { write_text_file(path, json.dump(2) + "\n"); }
 
 }  // namespace
 
