@@ -42,11 +42,11 @@ void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32
     out_.resize(size_t(N * H));
     embedding_forward(w.at(embed_), tokens, N, H, emb_.data());
     // Normalise into a scratch of the same shape, then interleave into the concatenation.
-    std::vector<T> normed(size_t(N * H));
-    rms_norm_forward(emb_.data(), w.at(enorm_), N, H, eps_, normed.data(), e_rstd_.data(), pool);
-    for (int64_t n = 0; n < N; ++n) std::copy_n(normed.data() + n * H, H, cat_.data() + n * 2 * H);
-    rms_norm_forward(h_prev, w.at(hnorm_), N, H, eps_, normed.data(), h_rstd_.data(), pool);
-    for (int64_t n = 0; n < N; ++n) std::copy_n(normed.data() + n * H, H, cat_.data() + n * 2 * H + H);
+    normed_.resize(size_t(N * H));
+    rms_norm_forward(emb_.data(), w.at(enorm_), N, H, eps_, normed_.data(), e_rstd_.data(), pool);
+    for (int64_t n = 0; n < N; ++n) std::copy_n(normed_.data() + n * H, H, cat_.data() + n * 2 * H);
+    rms_norm_forward(h_prev, w.at(hnorm_), N, H, eps_, normed_.data(), h_rstd_.data(), pool);
+    for (int64_t n = 0; n < N; ++n) std::copy_n(normed_.data() + n * H, H, cat_.data() + n * 2 * H + H);
     eh_proj_.forward(w, cat_.data(), N, in_.data(), pool);
     block_.forward(w, in_.data(), B, S, out_.data(), pool);
     dout_.assign(size_t(N * H), T(0));
@@ -62,13 +62,12 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B,
     dcat_.assign(cat_.size(), T(0));
     eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool);
 
-    std::vector<T> dnormed(size_t(N * H));
-    for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H, H, dnormed.data() + n * H);
+    for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H, H, normed_.data() + n * H);
     demb_.assign(emb_.size(), T(0));
-    rms_norm_backward(emb_.data(), w.at(enorm_), e_rstd_.data(), dnormed.data(), N, H, demb_.data(), w.grad(enorm_), pool);
+    rms_norm_backward(emb_.data(), w.at(enorm_), e_rstd_.data(), normed_.data(), N, H, demb_.data(), w.grad(enorm_), pool);
     embedding_backward(tokens_.data(), demb_.data(), N, H, w.grad(embed_));
-    for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H + H, H, dnormed.data() + n * H);
-    rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), dnormed.data(), N, H, dh_prev, w.grad(hnorm_), pool);
+    for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H + H, H, normed_.data() + n * H);
+    rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), normed_.data(), N, H, dh_prev, w.grad(hnorm_), pool);
 }
 
 template class MtpModule<float>;

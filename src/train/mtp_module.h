@@ -42,6 +42,7 @@ private:
     OutputHead<T> head_;
     std::vector<int32_t> tokens_;
     std::vector<T> emb_, e_rstd_, h_rstd_, cat_, in_, out_;  // cat_ [N, 2H]: [enorm(emb), hnorm(h)]
+    std::vector<T> normed_;                                   // [N, H] one half of cat_ or of its gradient
     std::vector<T> dout_, din_, dcat_, demb_;
 };
 

@@ -83,7 +83,7 @@ double Trainer::evaluate(TokenWindows& data, int64_t max_windows, ThreadPool& po
         const int64_t count = std::min(options_.batch, n - first);
         windows_.resize(size_t(count * (S + 1)));
         for (int64_t i = 0; i < count; ++i) data.val_window(first + i, windows_.data() + i * (S + 1));
-        total += model_.step(w, windows_.data(), count, S, 1.0f, pool).loss * double(count);
+        total += model_.next_token_loss(w, windows_.data(), count, S, pool) * double(count);
     }
     return total / double(n);
 }

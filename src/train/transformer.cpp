@@ -55,17 +55,34 @@ void Transformer<T>::logits(const WeightsView<T>& w, const int32_t* tokens, int6
 }
 
 template <typename T>
-StepLosses Transformer<T>::step(const WeightsView<T>& w, const int32_t* windows, int64_t B, int64_t S, T scale,
-                                ThreadPool& pool)
+void Transformer<T>::read_windows(const int32_t* windows, int64_t B, int64_t S)
 {
-    const int64_t N = B * S, H = config_.hidden_size;
-    inputs_.resize(size_t(N));
-    targets_.resize(size_t(N));
+    inputs_.resize(size_t(B * S));
+    targets_.resize(size_t(B * S));
     for (int64_t b = 0; b < B; ++b)
         for (int64_t i = 0; i < S; ++i) {
             inputs_[size_t(b * S + i)] = windows[b * (S + 1) + i];
             targets_[size_t(b * S + i)] = windows[b * (S + 1) + i + 1];
         }
+}
+
+template <typename T>
+double Transformer<T>::next_token_loss(const WeightsView<T>& w, const int32_t* windows, int64_t B, int64_t S,
+                                       ThreadPool& pool)
+{
+    read_windows(windows, B, S);
+    run_layers({w.values, nullptr, w.precision}, B, S, pool);
+    const int64_t N = B * S;
+    return double(head_.loss({w.values, nullptr, w.precision}, hidden_.back().data(), targets_.data(), N, T(1), nullptr,
+                             logits_, pool)) / double(N);
+}
+
+template <typename T>
+StepLosses Transformer<T>::step(const WeightsView<T>& w, const int32_t* windows, int64_t B, int64_t S, T scale,
+                                ThreadPool& pool)
+{
+    const int64_t N = B * S, H = config_.hidden_size;
+    read_windows(windows, B, S);
     run_layers(w, B, S, pool);
 
     const bool train = w.grads != nullptr;

@@ -36,6 +36,10 @@ public:
     StepLosses step(const WeightsView<T>& w, const int32_t* windows, int64_t sequences, int64_t length, T scale,
                     ThreadPool& pool);
 
+    // The mean next-token cross-entropy alone (no MTP, no gradients), for validation.
+    double next_token_loss(const WeightsView<T>& w, const int32_t* windows, int64_t sequences, int64_t length,
+                           ThreadPool& pool);
+
     // The main head's logits [sequences·length, vocab] for rows of `length` input tokens.
     void logits(const WeightsView<T>& w, const int32_t* tokens, int64_t sequences, int64_t length, T* out,
                 ThreadPool& pool);
@@ -45,6 +49,8 @@ public:
     int64_t mtp_depth() const { return int64_t(mtp_.size()); }
 
 private:
+    // Splits windows into inputs_ and targets_.
+    void read_windows(const int32_t* windows, int64_t sequences, int64_t length);
     void run_layers(const WeightsView<T>& w, int64_t sequences, int64_t length, ThreadPool& pool);
 
     ModelConfig config_;
