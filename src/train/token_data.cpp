@@ -20,15 +20,23 @@ public:
     {
         if (!out_) fail("cannot write {}", path);
     }
+    // Ids from the tokenizer: one past the model's vocabulary means the two do not match.
     void add(std::span<const int32_t> ids, const std::string& source)
     {
-        for (const int32_t id : ids) add(int64_t(id), source, 0);
+        for (const int32_t id : ids)
+            if (id >= vocab_)
+                fail("{}: the tokenizer gives id {}, not below the model's vocab_size {}: tokenizer and model do not match",
+                     source, id, vocab_);
+        for (const int32_t id : ids) append(uint32_t(id));
     }
     void add(int64_t id, const std::string& source, int64_t offset)
     {
         if (id < 0 || id >= vocab_)
             fail("{}: token id {} at byte {} is not below the model's vocab_size {}", source, id, offset, vocab_);
-        const uint32_t v = uint32_t(id);
+        append(uint32_t(id));
+    }
+    void append(uint32_t v)
+    {
         for (int i = 0; i < 4; ++i) buffer_.push_back(char((v >> (8 * i)) & 0xff));
         if (buffer_.size() >= (1u << 20)) flush();
     }
@@ -61,6 +69,8 @@ const Tokenizer& tokenizer_for(const DataSpec& spec, const std::string& source)
 {
     if (!spec.tokenizer) fail("{}: text data needs a tokenizer (tokenizer.json in the model folder, or --tokenizer)", source);
     if (spec.eos < 0) fail("{}: text data needs eos_token_id in the model's config.json to separate documents", source);
+    if (spec.eos >= spec.vocab_size)
+        fail("{}: eos_token_id {} is not below the model's vocab_size {}", source, spec.eos, spec.vocab_size);
     return *spec.tokenizer;
 }
 
@@ -78,7 +88,7 @@ void tokenize_jsonl(const DataSpec& spec, const std::string& source, StreamWrite
         if (!doc.is_object() || !doc.contains("text") || !doc["text"].is_string())
             fail("{}: expected a JSON object with a string field \"text\"", where);
         out.add(tokenizer.encode(doc["text"].get_ref<const std::string&>(), true), where);
-        out.add(spec.eos, where, 0);
+        out.append(uint32_t(spec.eos));
     }
 }
 
@@ -106,7 +116,7 @@ void tokenize_text(const DataSpec& spec, const std::string& source, StreamWriter
         if (!in.eof()) piece += '\n';
     }
     if (!piece.empty() || first) encode_piece();
-    out.add(spec.eos, source, 0);
+    out.append(uint32_t(spec.eos));
 }
 
 // splitmix64: the shuffle's random numbers, the same on every platform.
