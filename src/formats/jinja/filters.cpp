@@ -226,15 +226,24 @@ Value f_wordcount(Interpreter& in, const Value& v, const CallArgs& args)
 
 // ---- numbers ------------------------------------------------------------------------------
 
-// Python's int(str, base): optional sign, optional prefix, digits with single underscores.
-bool parse_python_int(std::string_view s, int base, int64_t& out)
+// What Python's int() and float() read of a string: surrounding ASCII whitespace removed,
+// then an optional sign, reported in `negative` and removed too.
+std::string_view strip_number_text(std::string_view s, bool& negative)
 {
     size_t b = 0, e = s.size();
     while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
     while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
     s = s.substr(b, e - b);
+    negative = !s.empty() && s[0] == '-';
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+    return s;
+}
+
+// Python's int(str, base): optional sign, optional prefix, digits with single underscores.
+bool parse_python_int(std::string_view s, int base, int64_t& out)
+{
     bool negative = false;
-    if (!s.empty() && (s[0] == '+' || s[0] == '-')) negative = s[0] == '-', s.remove_prefix(1);
+    s = strip_number_text(s, negative);
     if (s.size() > 2 && s[0] == '0') {
         const char p = char(s[1] | 0x20);
         const int prefixed = p == 'x' ? 16 : p == 'o' ? 8 : p == 'b' ? 2 : 0;
@@ -270,12 +279,8 @@ bool parse_python_int(std::string_view s, int base, int64_t& out)
 // Python's float(str): surrounding whitespace, sign, inf/nan, digits with underscores.
 bool parse_python_float(std::string_view s, double& out)
 {
-    size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-    s = s.substr(b, e - b);
     bool negative = false;
-    if (!s.empty() && (s[0] == '+' || s[0] == '-')) negative = s[0] == '-', s.remove_prefix(1);
+    s = strip_number_text(s, negative);
     std::string clean;
     for (size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '_') {
