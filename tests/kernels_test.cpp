@@ -2,6 +2,7 @@
 // every weight dtype, and sizes that hit the vector tails (odd rows, columns and tokens).
 // To add a kernel: give it a reference twin in its header and a case here.
 #include "core/dtype.h"
+#include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/gemm.h"
 #include "kernels/matmul.h"
@@ -147,10 +148,12 @@ TEST(Kernels, GemmMatchesReferenceInEveryLayout)
         for (const Shape s : {Shape{1, 1, 1}, Shape{13, 33, 7}, Shape{25, 70, 300}, Shape{100, 530, 257}, Shape{3, 2, 600}})
             for (int layout = 0; layout < 3; ++layout)
                 for (const bool accumulate : {false, true}) {
-                    const auto a = random_vector(size_t(s.m * s.k), rng), b = random_vector(size_t(s.k * s.n), rng);
+                    // Rows of a row-major A lie further apart than k, as a head's slice of Q does.
+                    const int64_t lda = s.k + 5;
+                    const auto a = random_vector(size_t(s.m * lda), rng), b = random_vector(size_t(s.k * s.n), rng);
                     // layout 0: A row-major, B given as [n, k] (x·Wᵀ); 1: both row-major (dY·W);
                     // 2: A given as [k, m] (dYᵀ·X), B row-major.
-                    const MatrixView av = layout == 2 ? MatrixView{a.data(), 1, s.m} : MatrixView{a.data(), s.k, 1};
+                    const MatrixView av = layout == 2 ? MatrixView{a.data(), 1, s.m} : MatrixView{a.data(), lda, 1};
                     const MatrixView bv = layout == 0 ? MatrixView{b.data(), 1, s.k} : MatrixView{b.data(), s.n, 1};
                     const int64_t ldc = s.n + 3;  // rows of C apart by more than n
                     std::vector<float> want = random_vector(size_t(s.m * ldc), rng), got = want;
@@ -191,6 +194,35 @@ TEST(Kernels, GemmBf16MatchesReferenceOnRoundedInputs)
                 ASSERT_NEAR(got[i], want[i], 2e-5f * std::sqrt(float(k)) * 4) << m << "x" << n << "x" << k << " layout "
                                                                                << layout << " at " << i;
         }
+}
+
+// Every table's GEMM packing against the one-element-at-a-time fallback, word for word:
+// vectors contiguous, lanes contiguous and neither; k odd and past a 16-step block; fewer
+// vectors than lanes; values that round to even, NaN, infinities and subnormals.
+TEST(Kernels, GemmPackMatchesFallbackBitForBit)
+{
+    std::mt19937 rng(13);
+    std::vector<float> src = random_vector(64 * 80, rng);
+    const float specials[] = {std::nanf(""), -INFINITY, INFINITY, 1e-40f, -3e-39f, 1.00390625f, 1.01171875f, -0.0f};
+    for (size_t i = 0; i < src.size(); i += 37) src[i] = specials[(i / 37) % std::size(specials)];
+    struct Case {
+        int64_t vector_stride, element_stride, count, kc;
+        int width;
+    };
+    for (const KernelTable* table : supported_kernel_tables())
+        for (const int k_step : {1, 2})
+            for (const Case c : {Case{80, 1, 12, 37, 12}, Case{80, 1, 5, 64, 12}, Case{64, 1, 32, 33, 32},
+                                 Case{1, 64, 12, 41, 12}, Case{1, 64, 20, 7, 32}, Case{3, 70, 9, 19, 12}}) {
+                const int64_t steps = (c.kc + k_step - 1) / k_step;
+                std::vector<float> want(size_t(steps * c.width), 1.0f), got(want.size(), 2.0f);
+                gemm_pack_generic(k_step, src.data(), c.vector_stride, c.element_stride, c.count, c.kc, c.width,
+                                  want.data());
+                table->gemm_pack(k_step, src.data(), c.vector_stride, c.element_stride, c.count, c.kc, c.width,
+                                 got.data());
+                ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+                    << table->name << " k_step " << k_step << " strides " << c.vector_stride << "/"
+                    << c.element_stride << " count " << c.count << " kc " << c.kc;
+            }
 }
 
 }  // namespace

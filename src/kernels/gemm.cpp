@@ -1,11 +1,9 @@
 #include "kernels/gemm.h"
 
-#include "core/dtype.h"
 #include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
-#include <bit>
 #include <functional>
 #include <vector>
 
@@ -19,38 +17,6 @@ namespace {
 constexpr int64_t kKc = 256;
 constexpr int64_t kNc = 2048;
 
-// Packs `count` vectors of length kc into 32-bit words out[s·width + lane], zero-filling
-// lanes count..width-1: vector `lane` starts at src + lane·vector_stride and steps by
-// element_stride. A word holds kStep values of k: one float32 (kStep 1), or two bfloat16,
-// k even in the low half (kStep 2, the last pair padded with zero when kc is odd), kept
-// in float storage (the bits as they are) so the float32 kernels read it without aliasing.
-template <int kStep>
-void pack_panel(const float* src, int64_t vector_stride, int64_t element_stride, int64_t count, int64_t kc, int width,
-                float* out)
-{
-    const int64_t steps = (kc + kStep - 1) / kStep;
-    auto word = [&](const float* v, int64_t s, int64_t stride) -> float {
-        if constexpr (kStep == 1) return v[s * stride];
-        const float hi = 2 * s + 1 < kc ? v[(2 * s + 1) * stride] : 0.0f;
-        return std::bit_cast<float>(uint32_t(f32_to_bf16(v[2 * s * stride])) | uint32_t(f32_to_bf16(hi)) << 16);
-    };
-    if (element_stride == 1) {  // each vector contiguous: read along it, write strided
-        for (int64_t lane = 0; lane < count; ++lane) {
-            const float* v = src + lane * vector_stride;
-            for (int64_t s = 0; s < steps; ++s) out[s * width + lane] = word(v, s, 1);
-        }
-    } else if (vector_stride == 1) {  // the lanes contiguous at each step: runs
-        for (int64_t s = 0; s < steps; ++s)
-            for (int64_t lane = 0; lane < count; ++lane) out[s * width + lane] = word(src + lane, s, element_stride);
-    } else {
-        for (int64_t lane = 0; lane < count; ++lane)
-            for (int64_t s = 0; s < steps; ++s)
-                out[s * width + lane] = word(src + lane * vector_stride, s, element_stride);
-    }
-    if (count < width)
-        for (int64_t s = 0; s < steps; ++s) std::fill(out + s * width + count, out + (s + 1) * width, 0.0f);
-}
-
 // The register tile in use: its shape, how many values of k a packed word holds, and the
 // micro-kernel (float32 from the instruction set's table, or AVX-512 BF16).
 struct TilePlan {
@@ -61,26 +27,63 @@ struct TilePlan {
     void pack(const float* src, int64_t vector_stride, int64_t element_stride, int64_t count, int64_t kc, int width,
               float* out) const
     {
-        if (bf16) pack_panel<2>(src, vector_stride, element_stride, count, kc, width, out);
-        else pack_panel<1>(src, vector_stride, element_stride, count, kc, width, out);
+        kernels->gemm_pack(k_step, src, vector_stride, element_stride, count, kc, width, out);
     }
-    void tile(int64_t steps, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate) const
+    // a_rows_apart as in KernelTable::gemm_tile; the bf16 kernel takes packed rows only.
+    void tile(int64_t steps, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m, int n,
+              bool accumulate) const
     {
         if (bf16) return gemm_tile_bf16_avx512(steps, a, b, c, ldc, m, n, accumulate);
-        kernels->gemm_tile(steps, a, b, c, ldc, m, n, accumulate);
+        kernels->gemm_tile(steps, a, a_rows_apart, b, c, ldc, m, n, accumulate);
     }
 };
 
-// Rows [i0, i0 + rows) × k-range [p0, p0 + kc) of A as panels of `rows` of the tile:
-// panel q at out + q·steps·R. Rows past m are zero.
-void pack_a(const TilePlan& plan, MatrixView a, int64_t m, int64_t i0, int64_t rows, int64_t p0, int64_t kc,
-            float* out)
-{
-    const int64_t steps = (kc + plan.k_step - 1) / plan.k_step;
-    for (int64_t r = i0; r < i0 + rows; r += plan.rows, out += steps * plan.rows)
-        plan.pack(a.data + r * a.row_stride + p0 * a.col_stride, a.row_stride, a.col_stride,
-                  std::clamp<int64_t>(m - r, 0, plan.rows), kc, plan.rows, out);
-}
+// The rows of A one register tile multiplies: packed k-major (rows_apart 0) or rows
+// rows_apart words apart.
+struct ATile {
+    const float* data;
+    int64_t rows_apart;
+};
+
+// Rows [t0·R, t1·R) × k-range [p0, p0 + kc) of A, staged for the micro-kernel. float32
+// rows stored with k contiguous are read in place (all but a last tile that runs past m):
+// that saves transposing them, which costs most on products with few columns. Everything
+// else is packed k-major, tile by tile, with zero rows past m. (Converted bfloat16 rows
+// read in place measured slower than packed ones, so bf16 always packs.)
+class AStage {
+public:
+    AStage(const TilePlan& plan, MatrixView a, int64_t m, int64_t t0, int64_t t1, int64_t p0, int64_t kc,
+           std::vector<float>& buffer)
+        : plan_(plan), a_(a), m_(m), t0_(t0), p0_(p0), steps_((kc + plan.k_step - 1) / plan.k_step)
+    {
+        const int R = plan.rows;
+        rows_contiguous_ = a.col_stride == 1 && !plan.bf16;
+        buffer.resize(size_t((t1 - t0) * R * steps_));
+        staged_ = buffer.data();
+        const float* src = a.data + p0 * a.col_stride;
+        for (int64_t t = t0; t < t1; ++t) {
+            if (in_place(t)) continue;
+            const int64_t r = t * R;
+            plan.pack(src + r * a.row_stride, a.row_stride, a.col_stride, std::clamp<int64_t>(m - r, 0, R), kc, R,
+                      staged_ + (t - t0) * steps_ * R);
+        }
+    }
+
+    ATile tile(int64_t t) const
+    {
+        if (in_place(t)) return {a_.data + t * plan_.rows * a_.row_stride + p0_, a_.row_stride};
+        return {staged_ + (t - t0_) * steps_ * plan_.rows, 0};
+    }
+
+private:
+    bool in_place(int64_t t) const { return rows_contiguous_ && (t + 1) * plan_.rows <= m_; }
+
+    const TilePlan& plan_;
+    MatrixView a_;
+    int64_t m_, t0_, p0_, steps_;
+    bool rows_contiguous_;
+    float* staged_;
+};
 
 // K-range [p0, p0 + kc) × columns [j0, j0 + cols) of B as panels of `cols` of the tile:
 // panel q at out + q·steps·C. Columns past n are zero.
@@ -147,17 +150,16 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
                 pack_b(plan, b, n, p0, kc, j0 + q0 * C, (q1 - q0) * C, packed_b + q0 * steps * C);
             });
             parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
-                thread_local std::vector<float> packed_a;
-                const int64_t i0 = t0 * R, rows = (t1 - t0) * R;
-                packed_a.resize(size_t(rows * steps));
-                pack_a(plan, a, m, i0, rows, p0, kc, packed_a.data());
+                thread_local std::vector<float> buffer;
+                const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
                 for (int64_t q = 0; q < panels; ++q) {
                     const int64_t col = j0 + q * C;
                     const int cn = int(std::min<int64_t>(C, n - col));
                     for (int64_t t = t0; t < t1; ++t) {
                         const int rm = int(std::min<int64_t>(R, m - t * R));
-                        plan.tile(steps, packed_a.data() + (t - t0) * steps * R, packed_b + q * steps * C,
-                                  c + t * R * ldc + col, ldc, rm, cn, add);
+                        const ATile rows = stage.tile(t);
+                        plan.tile(steps, rows.data, rows.rows_apart, packed_b + q * steps * C, c + t * R * ldc + col,
+                                  ldc, rm, cn, add);
                     }
                 }
             });

@@ -29,8 +29,12 @@ bool cpu_has_f16c()
 bool cpu_has_avx512_bf16()
 {
     // CPUID leaf 7, sub-leaf 1, EAX bit 5; and the AVX-512 state the other kernels need.
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    return isa_supported(Isa::avx512) && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5)) != 0;
+    // Asked once: every GEMM asks.
+    static const bool has = [] {
+        unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+        return isa_supported(Isa::avx512) && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5)) != 0;
+    }();
+    return has;
 }
 
 bool isa_supported(Isa isa)

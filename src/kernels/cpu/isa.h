@@ -25,11 +25,17 @@ struct KernelTable {
     float (*dot)(const float* a, const float* b, int64_t n);
     // y += a · x
     void (*axpy)(float* y, float a, const float* x, int64_t n);
-    // The GEMM micro-kernel (kernels/gemm.h): a gemm_rows × gemm_cols tile of C from
-    // k-major packed panels a [k, gemm_rows] and b [k, gemm_cols]; stores (or with
-    // accumulate, adds) its first m rows and n columns, rows ldc apart.
-    void (*gemm_tile)(int64_t k, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate);
+    // The GEMM micro-kernel (kernels/gemm.h): a gemm_rows × gemm_cols tile of C from a
+    // k-major packed panel b [k, gemm_cols] and gemm_rows rows of A, either packed k-major
+    // too, a [k, gemm_rows] (a_rows_apart 0), or as stored: row i at a + i·a_rows_apart,
+    // k contiguous. Stores (or with accumulate, adds) its first m rows and n columns, rows
+    // ldc apart.
+    void (*gemm_tile)(int64_t k, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m,
+                      int n, bool accumulate);
     int gemm_rows, gemm_cols;
+    // Packs an operand for gemm_tile (kernels/cpu/gemm_pack.h).
+    void (*gemm_pack)(int k_step, const float* src, int64_t vector_stride, int64_t element_stride, int64_t count,
+                      int64_t kc, int width, float* out);
 };
 
 bool isa_supported(Isa isa);

@@ -1,4 +1,5 @@
 // The CPU kernels for AVX2 + FMA + F16C (compiled with -mavx2 -mfma -mf16c): 8 floats.
+#include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
@@ -73,6 +74,6 @@ struct V {
 }  // namespace avx2_isa
 
 extern const KernelTable kAvx2Kernels = {Isa::avx2, "avx2", avx2_isa::matmul_rows, avx2_isa::matmul_transposed,
-                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W};
+                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W, gemm_pack_generic};
 
 }  // namespace mariana

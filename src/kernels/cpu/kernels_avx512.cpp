@@ -1,5 +1,6 @@
 // The CPU kernels for AVX-512 F/BW/VL (compiled with -mavx512f -mavx512bw -mavx512vl
 // -mfma -mf16c): 16 floats, masked loads for the tails.
+#include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
@@ -43,6 +44,6 @@ struct V {
 }  // namespace avx512_isa
 
 extern const KernelTable kAvx512Kernels = {Isa::avx512, "avx512", avx512_isa::matmul_rows,
-                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W};
+                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W, gemm_pack_avx512};
 
 }  // namespace mariana

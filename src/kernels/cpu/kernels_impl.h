@@ -160,11 +160,15 @@ void axpy(float* y, float a, const float* x, int64_t n)
     }
 }
 
-// The GEMM micro-kernel: C[i, j] (+)= Σ_p a[p·R + i] · b[p·2W + j] over a tile of
-// R = V::kGemmRows rows and 2W columns, from panels packed k-major (kernels/gemm.cpp).
+// The GEMM micro-kernel: C[i, j] (+)= Σ_p A(p, i) · b[p·2W + j] over a tile of
+// R = V::kGemmRows rows and 2W columns, b packed k-major (kernels/gemm.cpp). A(p, i) is
+// a[p·R + i] when A is packed k-major too (a_rows_apart 0), or a[i·a_rows_apart + p] when
+// the tile reads A's rows where they are stored, which saves transposing them.
 // R × 2 accumulators stay in registers; each step loads two vectors of b and broadcasts
 // R values of a. Only the first m rows and n columns of the tile are stored.
-void gemm_tile(int64_t k, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate)
+template <bool kPacked>
+void gemm_tile_of(int64_t k, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m,
+                  int n, bool accumulate)
 {
     using F = typename V::F;
     constexpr int R = V::kGemmRows, W = V::W;
@@ -174,7 +178,7 @@ void gemm_tile(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
         const F b0 = V::load(b + p * 2 * W), b1 = V::load(b + p * 2 * W + W);
 #pragma GCC unroll 16
         for (int i = 0; i < R; ++i) {
-            const F ai = V::set1(a[p * R + i]);
+            const F ai = V::set1(kPacked ? a[p * R + i] : a[i * a_rows_apart + p]);
             acc[i][0] = V::fma(ai, b0, acc[i][0]);
             acc[i][1] = V::fma(ai, b1, acc[i][1]);
         }
@@ -189,4 +193,11 @@ void gemm_tile(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
         V::store_n(row, acc[i][0], n0);
         if (n1 > 0) V::store_n(row + W, acc[i][1], n1);
     }
+}
+
+void gemm_tile(int64_t k, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m, int n,
+               bool accumulate)
+{
+    if (a_rows_apart == 0) gemm_tile_of<true>(k, a, 0, b, c, ldc, m, n, accumulate);
+    else gemm_tile_of<false>(k, a, a_rows_apart, b, c, ldc, m, n, accumulate);
 }

@@ -1,4 +1,5 @@
 // The CPU kernels for any x86-64 (or other) CPU: vectors of one float.
+#include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
@@ -31,6 +32,6 @@ struct V {
 }  // namespace scalar_isa
 
 extern const KernelTable kScalarKernels = {Isa::scalar, "scalar", scalar_isa::matmul_rows,
-                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W};
+                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W, gemm_pack_generic};
 
 }  // namespace mariana
