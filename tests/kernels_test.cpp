@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -194,6 +195,46 @@ TEST(Kernels, GemmBf16MatchesReferenceOnRoundedInputs)
                 ASSERT_NEAR(got[i], want[i], 2e-5f * std::sqrt(float(k)) * 4) << m << "x" << n << "x" << k << " layout "
                                                                                << layout << " at " << i;
         }
+}
+
+// The vector e^x of every table against libm: within 2 ulp across the normal range, 0
+// and inf past it, NaN kept; and the sum it returns equal to the sum of what it stored.
+TEST(Kernels, ExpAffineMatchesLibm)
+{
+    std::vector<float> x;
+    for (float v = -87.0f; v < 88.5f; v += 0.01371f) x.push_back(v);
+    for (const float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.34657f, -0.34658f, 88.72f, -87.33f}) x.push_back(v);
+    const float outside[] = {-INFINITY, -1000.0f, -87.5f, 88.73f, 1000.0f, INFINITY, std::nanf("")};
+    x.insert(x.end(), std::begin(outside), std::end(outside));
+    for (const KernelTable* table : supported_kernel_tables()) {
+        std::vector<float> y(x.size());
+        table->exp_affine(x.data(), 1.0f, 0.0f, int64_t(x.size()), y.data());
+        for (size_t i = 0; i < x.size(); ++i) {
+            const float want = std::exp(x[i]);
+            if (std::isnan(want)) {
+                EXPECT_TRUE(std::isnan(y[i])) << table->name << " x=" << x[i];
+            } else if (std::isinf(want) || want < std::numeric_limits<float>::min()) {
+                EXPECT_EQ(y[i], std::isinf(want) ? want : 0.0f) << table->name << " x=" << x[i];
+            } else {
+                const float ulp = std::nextafter(want, INFINITY) - want;
+                ASSERT_LE(std::fabs(y[i] - want), 2 * ulp) << table->name << " x=" << x[i];
+            }
+        }
+        // a·x + b, a stored copy that may be x itself, and the sum, at lengths with tails.
+        for (const int64_t n : {1, 7, 16, 37}) {
+            std::vector<float> in(x.begin(), x.begin() + n), out(static_cast<size_t>(n));
+            const float sum = table->exp_affine(in.data(), -0.5f, 3.0f, n, out.data());
+            double want_sum = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                ASSERT_NEAR(out[size_t(i)], std::exp(-0.5f * in[size_t(i)] + 3.0f), 3e-7f * out[size_t(i)]);
+                want_sum += out[size_t(i)];
+            }
+            EXPECT_NEAR(sum, want_sum, 1e-6 * want_sum) << table->name << " n=" << n;
+            EXPECT_EQ(table->exp_affine(in.data(), -0.5f, 3.0f, n, nullptr), sum);
+            table->exp_affine(in.data(), -0.5f, 3.0f, n, in.data());
+            EXPECT_EQ(in, out) << table->name << " in place";
+        }
+    }
 }
 
 // Every table's GEMM packing against the one-element-at-a-time fallback, word for word:

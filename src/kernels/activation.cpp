@@ -1,27 +1,43 @@
 #include "kernels/activation.h"
 
+#include "kernels/cpu/isa.h"
+
 #include <algorithm>
 #include <cmath>
 
 namespace mariana {
 
+float exp_affine(const float* x, float a, float b, int64_t n, float* y)
+{
+    return active_kernels().exp_affine(x, a, b, n, y);
+}
+
+double exp_affine(const double* x, double a, double b, int64_t n, double* y)
+{
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double e = std::exp(a * x[i] + b);
+        if (y) y[i] = e;
+        sum += e;
+    }
+    return sum;
+}
+
 void silu_mul(const float* gate, const float* up, int64_t n, float* h)
 {
-    for (int64_t i = 0; i < n; ++i) {
-        const float g = gate[i];
-        h[i] = g / (1.0f + std::exp(-g)) * up[i];
+    constexpr int64_t kBlock = 256;  // e^-g goes through a block on the stack: h may be gate
+    float e[kBlock];
+    for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+        const int64_t m = std::min(kBlock, n - i0);
+        exp_affine(gate + i0, -1.0f, 0.0f, m, e);
+        for (int64_t i = 0; i < m; ++i) h[i0 + i] = gate[i0 + i] / (1.0f + e[i]) * up[i0 + i];
     }
 }
 
 void softmax(float* x, int64_t n)
 {
     const float max = *std::max_element(x, x + n);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - max);
-        sum += x[i];
-    }
-    const float inv = 1.0f / sum;
+    const float inv = 1.0f / exp_affine(x, 1.0f, -max, n, x);
     for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 

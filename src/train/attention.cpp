@@ -1,5 +1,6 @@
 #include "train/attention.h"
 
+#include "kernels/activation.h"
 #include "kernels/gemm.h"
 
 #include <algorithm>
@@ -25,8 +26,7 @@ T softmax_row(T* row, int64_t i, T scale)
 {
     T max = -INFINITY;
     for (int64_t j = 0; j <= i; ++j) max = std::max(max, row[j] *= scale);
-    T sum = 0;
-    for (int64_t j = 0; j <= i; ++j) sum += row[j] = std::exp(row[j] - max);
+    const T sum = exp_affine(row, T(1), -max, i + 1, row);
     const T inv = T(1) / sum;
     for (int64_t j = 0; j <= i; ++j) row[j] *= inv;
     return max + std::log(sum);
@@ -36,7 +36,7 @@ T softmax_row(T* row, int64_t i, T scale)
 template <typename T>
 void probabilities_from_lse(T* row, int64_t i, T scale, T lse)
 {
-    for (int64_t j = 0; j <= i; ++j) row[j] = std::exp(row[j] * scale - lse);
+    exp_affine(row, scale, -lse, i + 1, row);
 }
 
 // The double loops (gradient checks): every product a plain sum in index order.

@@ -1,5 +1,7 @@
 #include "train/cross_entropy.h"
 
+#include "kernels/activation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -20,12 +22,11 @@ T cross_entropy(const T* logits, const int32_t* targets, int64_t rows, int64_t v
                 continue;
             }
             const T max = *std::max_element(z, z + vocab);
-            T sum = 0;
-            for (int64_t i = 0; i < vocab; ++i) sum += std::exp(z[i] - max);
-            const T log_sum = std::log(sum) + max;
+            const T log_sum = std::log(exp_affine(z, T(1), -max, vocab, static_cast<T*>(nullptr))) + max;
             row_loss[size_t(r)] = double(log_sum - z[targets[r]]);
-            if (dz) {
-                for (int64_t i = 0; i < vocab; ++i) dz[i] = scale * std::exp(z[i] - log_sum);
+            if (dz) {  // scale · softmax(z), less scale at the target
+                exp_affine(z, T(1), -log_sum, vocab, dz);
+                for (int64_t i = 0; i < vocab; ++i) dz[i] *= scale;
                 dz[targets[r]] -= scale;
             }
         }

@@ -1,6 +1,8 @@
 #include "train/swiglu.h"
 
-#include <cmath>
+#include "kernels/activation.h"
+
+#include <vector>
 
 namespace mariana::train {
 
@@ -8,7 +10,8 @@ template <typename T>
 void swiglu_forward(const T* gate, const T* up, int64_t n, T* h, ThreadPool& pool)
 {
     pool.parallel_for(n, 16384, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) h[i] = gate[i] / (T(1) + std::exp(-gate[i])) * up[i];
+        exp_affine(gate + begin, T(-1), T(0), end - begin, h + begin);  // e^-g, then silu(g) · up
+        for (int64_t i = begin; i < end; ++i) h[i] = gate[i] / (T(1) + h[i]) * up[i];
     });
 }
 
@@ -16,9 +19,12 @@ template <typename T>
 void swiglu_backward(const T* gate, const T* up, const T* dh, int64_t n, T* dgate, T* dup, ThreadPool& pool)
 {
     pool.parallel_for(n, 16384, [&](int64_t begin, int64_t end) {
+        thread_local std::vector<T> e;
+        e.resize(size_t(end - begin));
+        exp_affine(gate + begin, T(-1), T(0), end - begin, e.data());
         for (int64_t i = begin; i < end; ++i) {
             const T g = gate[i];
-            const T sigma = T(1) / (T(1) + std::exp(-g));
+            const T sigma = T(1) / (T(1) + e[size_t(i - begin)]);
             dgate[i] += dh[i] * up[i] * sigma * (T(1) + g * (T(1) - sigma));
             dup[i] += dh[i] * g * sigma;
         }

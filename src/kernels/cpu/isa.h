@@ -25,6 +25,9 @@ struct KernelTable {
     float (*dot)(const float* a, const float* b, int64_t n);
     // y += a · x
     void (*axpy)(float* y, float a, const float* x, int64_t n);
+    // y[i] = e^(a·x[i] + b) for i < n (y may be x, or null to keep only the sum); returns
+    // Σ y[i], summed in an order fixed by n alone.
+    float (*exp_affine)(const float* x, float a, float b, int64_t n, float* y);
     // The GEMM micro-kernel (kernels/gemm.h): a gemm_rows × gemm_cols tile of C from a
     // k-major packed panel b [k, gemm_cols] and gemm_rows rows of A, either packed k-major
     // too, a [k, gemm_rows] (a_rows_apart 0), or as stored: row i at a + i·a_rows_apart,

@@ -3,6 +3,7 @@
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <immintrin.h>
 
@@ -37,6 +38,21 @@ struct V {
         s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         s = _mm_add_ss(s, _mm_movehdup_ps(s));
         return _mm_cvtss_f32(s);
+    }
+    static F add(F a, F b) { return _mm256_add_ps(a, b); }
+    static F round(F a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static F scale2(F p, F n)
+    {
+        const __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+    }
+    static F where_below(F x, float limit, float value, F other)
+    {
+        return _mm256_blendv_ps(other, set1(value), _mm256_cmp_ps(x, set1(limit), _CMP_LT_OQ));
+    }
+    static F where_above(F x, float limit, float value, F other)
+    {
+        return _mm256_blendv_ps(other, set1(value), _mm256_cmp_ps(x, set1(limit), _CMP_GT_OQ));
     }
     static F bf16_bits(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
     static F load_bf16(const uint16_t* p) { return bf16_bits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
@@ -74,6 +90,6 @@ struct V {
 }  // namespace avx2_isa
 
 extern const KernelTable kAvx2Kernels = {Isa::avx2, "avx2", avx2_isa::matmul_rows, avx2_isa::matmul_transposed,
-                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W, gemm_pack_generic};
+                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::exp_affine, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W, gemm_pack_generic};
 
 }  // namespace mariana

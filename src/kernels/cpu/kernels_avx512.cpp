@@ -4,6 +4,7 @@
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
+#include <cmath>
 #include <immintrin.h>
 
 namespace mariana {
@@ -22,6 +23,21 @@ struct V {
     static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
     static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
     static float sum(F a) { return _mm512_reduce_add_ps(a); }
+    static F add(F a, F b) { return _mm512_add_ps(a, b); }
+    static F round(F a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static F scale2(F p, F n)
+    {
+        const __m512i e = _mm512_slli_epi32(_mm512_cvtps_epi32(n), 23);
+        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), e));
+    }
+    static F where_below(F x, float limit, float value, F other)
+    {
+        return _mm512_mask_mov_ps(other, _mm512_cmp_ps_mask(x, set1(limit), _CMP_LT_OQ), set1(value));
+    }
+    static F where_above(F x, float limit, float value, F other)
+    {
+        return _mm512_mask_mov_ps(other, _mm512_cmp_ps_mask(x, set1(limit), _CMP_GT_OQ), set1(value));
+    }
     static F bf16_bits(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
     static F load_bf16(const uint16_t* p) { return bf16_bits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static F load_bf16_n(const uint16_t* p, int n) { return bf16_bits(_mm256_maskz_loadu_epi16(mask(n), p)); }
@@ -44,6 +60,6 @@ struct V {
 }  // namespace avx512_isa
 
 extern const KernelTable kAvx512Kernels = {Isa::avx512, "avx512", avx512_isa::matmul_rows,
-                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W, gemm_pack_avx512};
+                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::exp_affine, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W, gemm_pack_avx512};
 
 }  // namespace mariana

@@ -3,7 +3,9 @@
 // V and includes this header inside its own namespace, so the instantiations never mix.
 //
 // V provides: F (a vector of W floats), zero, set1, load, load_n (first n lanes, rest 0),
-// fma, mul, sum (horizontal), and weight loads that convert W stored elements to float32:
+// fma, mul, add, sum (horizontal), round (to nearest), scale2 (p · 2ⁿ by adding n to the
+// exponent bits, for results in the normal range), where_below / where_above (a constant
+// where x is below / above a limit), and weight loads that convert W stored elements to float32:
 // load_bf16(_n), load_f16(_n), load_fp8(_n). load_fp8 returns the e4m3 value / 256 (it
 // goes through float16, whose exponent bias is 8 larger), so fp8 loads are multiplied by
 // 256 · block scale, which is exact.
@@ -158,6 +160,45 @@ void axpy(float* y, float a, const float* x, int64_t n)
         const int m = int(std::min<int64_t>(V::W, n - i));
         V::store_n(y + i, V::fma(av, V::load_n(x + i, m), V::load_n(y + i, m)), m);
     }
+}
+
+// e^x within 2 ulp: x = n·ln 2 + r with |r| ≤ ln 2 / 2 (ln 2 in two parts, so r is
+// exact), e^r by its Taylor polynomial to r⁷, times 2ⁿ through the exponent bits. That is
+// exact wherever e^x is a normal float; below ln FLT_MIN it is 0, above ln FLT_MAX inf,
+// and NaN stays NaN (it passes through every step and neither comparison holds).
+inline typename V::F vector_exp(typename V::F x)
+{
+    using F = typename V::F;
+    const F n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+    F r = V::fma(n, V::set1(-0.693359375f), x);
+    r = V::fma(n, V::set1(2.12194440e-4f), r);
+    F p = V::set1(1.0f / 5040);
+    for (const float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) p = V::fma(p, r, V::set1(c));
+    const F e = V::scale2(p, n);
+    return V::where_above(x, 88.7228394f, INFINITY, V::where_below(x, -87.3365479f, 0.0f, e));
+}
+
+float exp_affine(const float* x, float a, float b, int64_t n, float* y)
+{
+    using F = typename V::F;
+    constexpr int W = V::W;
+    const F av = V::set1(a), bv = V::set1(b);
+    F sum = V::zero();
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+        const F e = vector_exp(V::fma(av, V::load(x + i), bv));
+        if (y) V::store_n(y + i, e, W);
+        sum = V::add(sum, e);
+    }
+    float total = V::sum(sum);
+    if (i < n) {
+        const int m = int(n - i);
+        float tail[W];
+        V::store_n(tail, vector_exp(V::fma(av, V::load_n(x + i, m), bv)), m);
+        for (int j = 0; j < m; ++j) total += tail[j];
+        if (y) std::copy_n(tail, m, y + i);
+    }
+    return total;
 }
 
 // The GEMM micro-kernel: C[i, j] (+)= Σ_p A(p, i) · b[p·2W + j] over a tile of

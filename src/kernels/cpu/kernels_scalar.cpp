@@ -3,6 +3,7 @@
 #include "kernels/cpu/isa.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mariana {
 namespace scalar_isa {
@@ -19,6 +20,11 @@ struct V {
     static F fma(F a, F b, F c) { return a * b + c; }
     static F mul(F a, F b) { return a * b; }
     static float sum(F a) { return a; }
+    static F add(F a, F b) { return a + b; }
+    static F round(F a) { return std::nearbyint(a); }
+    static F scale2(F p, F n) { return std::fabs(n) < 256.0f ? std::ldexp(p, int(n)) : p; }
+    static F where_below(F x, float limit, float value, F other) { return x < limit ? value : other; }
+    static F where_above(F x, float limit, float value, F other) { return x > limit ? value : other; }
     static F load_bf16(const uint16_t* p) { return bf16_to_f32(*p); }
     static F load_bf16_n(const uint16_t* p, int) { return bf16_to_f32(*p); }
     static F load_f16(const uint16_t* p) { return f16_to_f32(*p); }
@@ -32,6 +38,6 @@ struct V {
 }  // namespace scalar_isa
 
 extern const KernelTable kScalarKernels = {Isa::scalar, "scalar", scalar_isa::matmul_rows,
-                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W, gemm_pack_generic};
+                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::exp_affine, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W, gemm_pack_generic};
 
 }  // namespace mariana
