@@ -88,13 +88,18 @@ TEST(TrainLayers, FloatProductsMatchDouble)
     }
 }
 
-// The float attention (GEMMs over strided views) computes what the double loops compute, at
-// a short and a longer sequence.
+// The float attention (GEMMs over strided views, in causal blocks) computes what the double
+// loops compute, at a sequence shorter than a block and one of several blocks, the last
+// partial; with bf16 products too, within bfloat16's rounding.
 TEST(TrainLayers, FloatAttentionMatchesDouble)
 {
     ThreadPool pool(2);
+    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
+    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
+    for (const GemmPrecision precision : precisions)
     for (const int64_t T : {37, 150}) {
-        const AttentionShape s{T, 6, 2, 20, 12, 0.2};
+        const AttentionShape s{T, 6, 2, 20, 12, 0.2, precision};
+        const double tolerance = precision == GemmPrecision::f32 ? 1e-4 : 3e-2;
         const Vec q = random_vec(T * 6 * 20, 40), k = random_vec(T * 2 * 20, 41), v = random_vec(T * 2 * 12, 42),
                   dout = random_vec(T * 6 * 12, 43);
         auto to_float = [](const Vec& x) { return std::vector<float>(x.begin(), x.end()); };
@@ -107,9 +112,10 @@ TEST(TrainLayers, FloatAttentionMatchesDouble)
                            pool);
         attention_backward(qf.data(), kf.data(), vf.data(), lsef.data(), doutf.data(), s, dqf.data(), dkf.data(),
                            dvf.data(), pool);
-        auto expect_close = [T](const std::vector<float>& got, const Vec& want, const char* what) {
+        auto expect_close = [&](const std::vector<float>& got, const Vec& want, const char* what) {
             for (size_t i = 0; i < want.size(); ++i)
-                ASSERT_NEAR(got[i], want[i], 1e-4 * std::max(1.0, std::abs(want[i]))) << what << i << " T=" << T;
+                ASSERT_NEAR(got[i], want[i], tolerance * std::max(1.0, std::abs(want[i])))
+                    << what << i << " T=" << T << (precision == GemmPrecision::bf16 ? " bf16" : "");
         };
         expect_close(lsef, lse, "lse");
         expect_close(outf, out, "out");

@@ -101,8 +101,12 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
 
 }  // namespace
 
-// float: each head's products as GEMMs over strided views of the token-major rows, into
-// per-thread T × T scratch (the full block; entries above the diagonal are not used).
+// float: each head's products as GEMMs over strided views of the token-major rows, in
+// causal blocks of kBlock rows: rows [i0, i1) see keys [0, i1) only, so the products skip
+// most of the masked half of the T × T scores. Scores and probabilities live in per-thread
+// T × T scratch.
+constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows
+
 template <>
 void attention_forward<float>(const float* q, const float* k, const float* v, const AttentionShape& s, float* lse,
                               float* out, ThreadPool& pool)
@@ -111,16 +115,22 @@ void attention_forward<float>(const float* q, const float* k, const float* v, co
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
     pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
         thread_local std::vector<float> scores;
-        scores.resize(size_t(n * n));
+        scores.resize(size_t(kBlock * n));
         float* p = scores.data();
         for (int64_t h = h0; h < h1; ++h) {
             const int64_t kvh = h / group;
-            gemm_serial(n, n, s.dk, {q + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, p, n, false);
-            for (int64_t i = 0; i < n; ++i) {
-                lse[h * n + i] = softmax_row(p + i * n, i, float(s.scale));
-                std::fill(p + i * n + i + 1, p + (i + 1) * n, 0.0f);
+            for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+                const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
+                gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, p, n, false,
+                            s.precision);
+                for (int64_t i = i0; i < i1; ++i) {
+                    float* row = p + (i - i0) * n;
+                    lse[h * n + i] = softmax_row(row, i, float(s.scale));
+                    std::fill(row + i + 1, row + i1, 0.0f);
+                }
+                gemm_serial(rows, s.dv, i1, {p, n, 1}, {v + kvh * s.dv, vs, 1}, out + i0 * os + h * s.dv, os, false,
+                            s.precision);
             }
-            gemm_serial(n, s.dv, n, {p, n, 1}, {v + kvh * s.dv, vs, 1}, out + h * s.dv, os, false);
         }
     });
 }
@@ -138,22 +148,38 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
         float* dscore = p + n * n;
         for (int64_t kvh = g0; kvh < g1; ++kvh)
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
-                // P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ; dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale.
-                gemm_serial(n, n, s.dk, {q + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, p, n, false);
-                gemm_serial(n, n, s.dv, {dout + h * s.dv, os, 1}, {v + kvh * s.dv, 1, vs}, dscore, n, false);
-                for (int64_t i = 0; i < n; ++i) {
-                    float* pi = p + i * n;
-                    float* d = dscore + i * n;
-                    probabilities_from_lse(pi, i, float(s.scale), lse[h * n + i]);
-                    float weighted = 0;
-                    for (int64_t j = 0; j <= i; ++j) weighted += pi[j] * d[j];
-                    for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
-                    std::fill(pi + i + 1, pi + n, 0.0f);
-                    std::fill(d + i + 1, d + n, 0.0f);
+                // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
+                // dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale; dQ = dS·K. Entries of a block's rows
+                // past the diagonal are zero, up to i1; none past i1 is read below.
+                for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+                    const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
+                    float* pb = p + i0 * n;
+                    float* db = dscore + i0 * n;
+                    gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, pb, n,
+                                false, s.precision);
+                    gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, {v + kvh * s.dv, 1, vs}, db, n,
+                                false, s.precision);
+                    for (int64_t i = i0; i < i1; ++i) {
+                        float* pi = p + i * n;
+                        float* d = dscore + i * n;
+                        probabilities_from_lse(pi, i, float(s.scale), lse[h * n + i]);
+                        float weighted = 0;
+                        for (int64_t j = 0; j <= i; ++j) weighted += pi[j] * d[j];
+                        for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
+                        std::fill(pi + i + 1, pi + i1, 0.0f);
+                        std::fill(d + i + 1, d + i1, 0.0f);
+                    }
+                    gemm_serial(rows, s.dk, i1, {db, n, 1}, {k + kvh * s.dk, ks, 1}, dq + i0 * qs + h * s.dk, qs, true,
+                                s.precision);
                 }
-                gemm_serial(n, s.dk, n, {dscore, n, 1}, {k + kvh * s.dk, ks, 1}, dq + h * s.dk, qs, true);
-                gemm_serial(n, s.dk, n, {dscore, 1, n}, {q + h * s.dk, qs, 1}, dk + kvh * s.dk, ks, true);
-                gemm_serial(n, s.dv, n, {p, 1, n}, {dout + h * s.dv, os, 1}, dv + kvh * s.dv, vs, true);
+                // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO.
+                for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+                    const int64_t j1 = std::min(n, j0 + kBlock), cols = j1 - j0, seen = n - j0;
+                    gemm_serial(cols, s.dk, seen, {dscore + j0 * n + j0, 1, n}, {q + j0 * qs + h * s.dk, qs, 1},
+                                dk + j0 * ks + kvh * s.dk, ks, true, s.precision);
+                    gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, {dout + j0 * os + h * s.dv, os, 1},
+                                dv + j0 * vs + kvh * s.dv, vs, true, s.precision);
+                }
             }
     });
 }

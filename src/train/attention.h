@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/thread_pool.h"
+#include "kernels/gemm.h"
 
 #include <cstdint>
 
@@ -13,6 +14,8 @@ namespace mariana::train {
 struct AttentionShape {
     int64_t tokens, heads, kv_heads, dk, dv;
     double scale;  // multiplies q·k before the softmax
+    // The float products' operands (the softmax and its gradient stay float32).
+    GemmPrecision precision = GemmPrecision::f32;
 };
 
 // Only lse [heads, T], each softmax row's log Σ exp, is kept for the backward, which

@@ -31,7 +31,7 @@ void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     q_.forward(w, x, N, q_rot_.data(), pool);
     k_.forward(w, x, N, k_rot_.data(), pool);
     v_.forward(w, x, N, v_val_.data(), pool);
-    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd))};
+    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision};
     for (int64_t b = 0; b < B; ++b) {
         T* q = q_rot_.data() + b * S * heads_ * hd;
         T* k = k_rot_.data() + b * S * kv_heads_ * hd;
@@ -53,7 +53,7 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dk_.assign(k_rot_.size(), T(0));
     dv_.assign(v_val_.size(), T(0));
     o_.backward(w, attn_.data(), dout, N, dattn_.data(), pool);
-    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd))};
+    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision};
     for (int64_t b = 0; b < B; ++b) {
         const int64_t qo = b * S * heads_ * hd, ko = b * S * kv_heads_ * hd;
         attention_backward(q_rot_.data() + qo, k_rot_.data() + ko, v_val_.data() + ko,

@@ -77,7 +77,7 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
 
     lse_.resize(size_t(B * nh_ * S));
     attn_.resize(size_t(N * nh_ * dv_));
-    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_};
+    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision};
     for (int64_t b = 0; b < B; ++b)
         attention_forward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
                           shape, lse_.data() + b * nh_ * S, attn_.data() + b * S * nh_ * dv_, pool);
@@ -95,7 +95,7 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dq_.assign(q_.size(), T(0));
     dk_.assign(k_.size(), T(0));
     dvalue_.assign(v_.size(), T(0));
-    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_};
+    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision};
     for (int64_t b = 0; b < B; ++b)
         attention_backward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
                            lse_.data() + b * nh_ * S, dattn_.data() + b * S * nh_ * dv_, shape,
