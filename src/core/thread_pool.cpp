@@ -1,8 +1,27 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace mariana {
+
+namespace {
+
+// Spins until ready() holds or about 100 µs have passed; says whether it holds.
+template <typename Ready>
+bool spin_until(Ready ready)
+{
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+    for (int i = 1;; ++i) {
+        if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if (i % 64 == 0 && std::chrono::steady_clock::now() > give_up) return ready();
+    }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads)
 {
@@ -39,38 +58,40 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
         for (int64_t begin = 0; begin < n; begin += grain) fn(begin, std::min(n, begin + grain));
         return;
     }
+    job_ = &fn;
+    n_ = n;
+    grain_ = grain;
+    next_chunk_.store(0, std::memory_order_relaxed);
+    busy_workers_.store(int(workers_.size()), std::memory_order_relaxed);
     {
-        std::lock_guard lock(mutex_);
-        job_ = &fn;
-        n_ = n;
-        grain_ = grain;
-        next_chunk_.store(0, std::memory_order_relaxed);
-        busy_workers_ = int(workers_.size());
-        ++generation_;
+        std::lock_guard lock(mutex_);  // a worker between its check and its wait sees this
+        generation_.fetch_add(1, std::memory_order_release);
     }
     start_.notify_all();
     run_chunks();
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return busy_workers_ == 0; });
-    job_ = nullptr;
+    auto finished = [this] { return busy_workers_.load(std::memory_order_acquire) == 0; };
+    if (!spin_until(finished)) {
+        std::unique_lock lock(mutex_);
+        done_.wait(lock, finished);
+    }
 }
 
 void ThreadPool::worker_loop()
 {
     uint64_t seen = 0;
     for (;;) {
-        {
+        auto started = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+        if (!spin_until(started)) {
             std::unique_lock lock(mutex_);
-            start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+            start_.wait(lock, [&] { return stopping_ || started(); });
             if (stopping_) return;
-            seen = generation_;
         }
+        seen = generation_.load(std::memory_order_acquire);
         run_chunks();
-        {
-            std::lock_guard lock(mutex_);
-            --busy_workers_;
+        if (busy_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            { std::lock_guard lock(mutex_); }  // a caller between its check and its wait is now waiting
+            done_.notify_one();
         }
-        done_.notify_one();
     }
 }
 
