@@ -23,7 +23,8 @@ void AdamW::step(ParameterSet& params, double lr, ThreadPool& pool)
         const float decay = float(1 - lr * (p.decays() ? options_.weight_decay : 0.0));
         const float step_size = float(lr / correction1), root_correction2 = float(std::sqrt(correction2));
         const float fb1 = float(b1), fb2 = float(b2), eps = float(options_.eps);
-        pool.parallel_for(p.size, 16384, [&](int64_t begin, int64_t end) {
+        // By value: constants the stores cannot alias stay in registers and the loop vectorises.
+        pool.parallel_for(p.size, 16384, [=](int64_t begin, int64_t end) {
             for (int64_t i = begin; i < end; ++i) {
                 m[i] = fb1 * m[i] + (1 - fb1) * g[i];
                 v[i] = fb2 * v[i] + (1 - fb2) * g[i] * g[i];
