@@ -1,6 +1,8 @@
 #include "train/adamw.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace mariana::train {
 
@@ -34,14 +36,27 @@ void AdamW::step(ParameterSet& params, double lr, ThreadPool& pool)
     }
 }
 
-double clip_grad_norm(ParameterSet& params, double max_norm)
+double clip_grad_norm(ParameterSet& params, double max_norm, ThreadPool& pool)
 {
+    constexpr int64_t kBlock = 1 << 16;
+    float* const g = params.grads().data();
+    const int64_t n = int64_t(params.grads().size()), blocks = (n + kBlock - 1) / kBlock;
+    std::vector<double> block_sums(static_cast<size_t>(blocks));
+    pool.parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            double sum = 0;
+            for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) sum += double(g[i]) * double(g[i]);
+            block_sums[size_t(b)] = sum;
+        }
+    });
     double sum = 0;
-    for (const float g : params.grads()) sum += double(g) * double(g);
+    for (const double s : block_sums) sum += s;
     const double norm = std::sqrt(sum);
     if (max_norm > 0 && norm > max_norm) {
         const float scale = float(max_norm / norm);
-        for (float& g : params.grads()) g *= scale;
+        pool.parallel_for(n, kBlock, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) g[i] *= scale;
+        });
     }
     return norm;
 }

@@ -38,7 +38,8 @@ private:
 };
 
 // The L2 norm of all gradients together (in double); when it exceeds max_norm (> 0), the
-// gradients are scaled by max_norm / norm. Returns the norm before clipping.
-double clip_grad_norm(ParameterSet& params, double max_norm);
+// gradients are scaled by max_norm / norm. Returns the norm before clipping. The squares
+// are summed in fixed blocks, then the blocks in order: the same norm for any thread count.
+double clip_grad_norm(ParameterSet& params, double max_norm, ThreadPool& pool);
 
 }  // namespace mariana::train

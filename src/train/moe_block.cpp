@@ -7,6 +7,13 @@
 
 namespace mariana::train {
 
+namespace {
+
+// Tokens per chunk of the per-token loops (routing, gathers, scatters, score gradients).
+constexpr int64_t kTokenGrain = 128;
+
+}  // namespace
+
 template <typename T>
 MoeBlock<T>::MoeBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix,
                       double balance_alpha)
@@ -31,21 +38,23 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     router_.forward(w, x, N, logits_.data(), pool);
 
     const T* bias = bias_ >= 0 ? w.at(bias_) : nullptr;
-    for (Routed& r : routed_) r.slots.clear();
-    for (int64_t t = 0; t < N; ++t) {
-        const T* s = scores_.data() + t * E_;
-        router_scores(config_, logits_.data() + t * E_, scores_.data() + t * E_);
-        const std::vector<int32_t> chosen = select_experts(config_, s, bias);
-        T sum = 0;
-        for (int64_t k = 0; k < K_; ++k) sum += s[chosen[size_t(k)]];
-        for (int64_t k = 0; k < K_; ++k) {
-            const int32_t e = chosen[size_t(k)];
-            chosen_[size_t(t * K_ + k)] = e;
-            weights_[size_t(t * K_ + k)] =
-                (config_.norm_topk_prob ? s[e] / sum : s[e]) * T(config_.routed_scaling_factor);
-            routed_[size_t(e)].slots.push_back(t * K_ + k);
+    pool.parallel_for(N, kTokenGrain, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const T* s = scores_.data() + t * E_;
+            router_scores(config_, logits_.data() + t * E_, scores_.data() + t * E_);
+            const std::vector<int32_t> chosen = select_experts(config_, s, bias);
+            T sum = 0;
+            for (int64_t k = 0; k < K_; ++k) sum += s[chosen[size_t(k)]];
+            for (int64_t k = 0; k < K_; ++k) {
+                const int32_t e = chosen[size_t(k)];
+                chosen_[size_t(t * K_ + k)] = e;
+                weights_[size_t(t * K_ + k)] =
+                    (config_.norm_topk_prob ? s[e] / sum : s[e]) * T(config_.routed_scaling_factor);
+            }
         }
-    }
+    });
+    for (Routed& r : routed_) r.slots.clear();
+    for (int64_t slot = 0; slot < N * K_; ++slot) routed_[size_t(chosen_[size_t(slot)])].slots.push_back(slot);
 
     // Routed experts in index order, shared experts last, as the inference MoE adds them.
     std::fill_n(out, N * H, T(0));
@@ -56,13 +65,18 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
         if (n == 0) continue;
         r.x.resize(size_t(n * H));
         r.y.resize(size_t(n * H));
-        for (int64_t i = 0; i < n; ++i) std::copy_n(x + r.slots[size_t(i)] / K_ * H, H, r.x.data() + i * H);
+        pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i) std::copy_n(x + r.slots[size_t(i)] / K_ * H, H, r.x.data() + i * H);
+        });
         experts_[size_t(e)].forward(w, r.x.data(), n, r.y.data(), pool);
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t slot = r.slots[size_t(i)];
-            T* o = out + slot / K_ * H;
-            for (int64_t j = 0; j < H; ++j) o[j] += weights_[size_t(slot)] * r.y[size_t(i * H + j)];
-        }
+        // An expert's slots are distinct tokens, so its rows add into out without races.
+        pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i) {
+                const int64_t slot = r.slots[size_t(i)];
+                T* o = out + slot / K_ * H;
+                for (int64_t j = 0; j < H; ++j) o[j] += weights_[size_t(slot)] * r.y[size_t(i * H + j)];
+            }
+        });
     }
     if (shared_) {
         shared_y_.resize(size_t(N * H));
@@ -101,71 +115,70 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
         if (n == 0) continue;
         // out_t += weight · y: the weight's gradient is dout_t · y, the expert's is weight · dout_t.
         dy_.resize(size_t(n * H));
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t slot = r.slots[size_t(i)];
-            const T* d = dout + slot / K_ * H;
-            const T* y = r.y.data() + i * H;
-            T dot = 0;
-            for (int64_t j = 0; j < H; ++j) {
-                dot += d[j] * y[j];
-                dy_[size_t(i * H + j)] = weights_[size_t(slot)] * d[j];
+        pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i) {
+                const int64_t slot = r.slots[size_t(i)];
+                const T* d = dout + slot / K_ * H;
+                const T* y = r.y.data() + i * H;
+                T dot = 0;
+                for (int64_t j = 0; j < H; ++j) {
+                    dot += d[j] * y[j];
+                    dy_[size_t(i * H + j)] = weights_[size_t(slot)] * d[j];
+                }
+                dweights_[size_t(slot)] = dot;
             }
-            dweights_[size_t(slot)] = dot;
-        }
+        });
         dxg_.assign(size_t(n * H), T(0));
         experts_[size_t(e)].backward(w, r.x.data(), dy_.data(), n, dxg_.data(), pool);
-        for (int64_t i = 0; i < n; ++i) {
-            T* d = dx + r.slots[size_t(i)] / K_ * H;
-            for (int64_t j = 0; j < H; ++j) d[j] += dxg_[size_t(i * H + j)];
-        }
+        pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i) {
+                T* d = dx + r.slots[size_t(i)] / K_ * H;
+                for (int64_t j = 0; j < H; ++j) d[j] += dxg_[size_t(i * H + j)];
+            }
+        });
     }
     if (shared_) shared_->backward(w, x, dout, N, dx, pool);
 
-    // Weights → scores of the chosen experts (through the top-k normalisation).
+    // Per token: weights → scores of the chosen experts (through the top-k normalisation).
     dscores_.assign(size_t(N * E_), T(0));
     const T scaling = T(config_.routed_scaling_factor);
-    for (int64_t t = 0; t < N; ++t) {
-        const T* s = scores_.data() + t * E_;
-        T* ds = dscores_.data() + t * E_;
-        const int32_t* chosen = chosen_.data() + t * K_;
-        const T* dw = dweights_.data() + t * K_;
-        if (!config_.norm_topk_prob) {
-            for (int64_t k = 0; k < K_; ++k) ds[chosen[k]] += scaling * dw[k];
-            continue;
-        }
-        T sum = 0, weighted = 0;
-        for (int64_t k = 0; k < K_; ++k) {
-            sum += s[chosen[k]];
-            weighted += dw[k] * s[chosen[k]];
-        }
-        for (int64_t k = 0; k < K_; ++k) ds[chosen[k]] += scaling * (dw[k] / sum - weighted / (sum * sum));
-    }
-    // The balance loss → every score, through s_i / Σ_j s_j.
-    if (alpha_ != 0)
-        for (int64_t t = 0; t < N; ++t) {
+    pool.parallel_for(N, kTokenGrain, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
             const T* s = scores_.data() + t * E_;
-            const T* f = fraction_.data() + t / S * E_;
             T* ds = dscores_.data() + t * E_;
-            const T g = loss_scale * T(alpha_) / T(S * B);
-            T total = 0, weighted = 0;
-            for (int64_t e = 0; e < E_; ++e) {
-                total += s[e];
-                weighted += g * f[e] * s[e];
+            const int32_t* chosen = chosen_.data() + t * K_;
+            const T* dw = dweights_.data() + t * K_;
+            if (!config_.norm_topk_prob) {
+                for (int64_t k = 0; k < K_; ++k) ds[chosen[k]] += scaling * dw[k];
+            } else {
+                T sum = 0, weighted = 0;
+                for (int64_t k = 0; k < K_; ++k) {
+                    sum += s[chosen[k]];
+                    weighted += dw[k] * s[chosen[k]];
+                }
+                for (int64_t k = 0; k < K_; ++k) ds[chosen[k]] += scaling * (dw[k] / sum - weighted / (sum * sum));
             }
-            for (int64_t e = 0; e < E_; ++e) ds[e] += (g * f[e] - weighted / total) / total;
+            // The balance loss → every score, through s_i / Σ_j s_j.
+            if (alpha_ != 0) {
+                const T* f = fraction_.data() + t / S * E_;
+                const T g = loss_scale * T(alpha_) / T(S * B);
+                T total = 0, weighted = 0;
+                for (int64_t e = 0; e < E_; ++e) {
+                    total += s[e];
+                    weighted += g * f[e] * s[e];
+                }
+                for (int64_t e = 0; e < E_; ++e) ds[e] += (g * f[e] - weighted / total) / total;
+            }
+            // Scores → router logits, in place.
+            if (config_.scoring_func == ScoringFunc::sigmoid) {
+                for (int64_t e = 0; e < E_; ++e) ds[e] *= s[e] * (T(1) - s[e]);
+            } else {
+                T weighted = 0;
+                for (int64_t e = 0; e < E_; ++e) weighted += s[e] * ds[e];
+                for (int64_t e = 0; e < E_; ++e) ds[e] = s[e] * (ds[e] - weighted);
+            }
         }
-    // Scores → router logits, in place.
-    for (int64_t t = 0; t < N; ++t) {
-        const T* s = scores_.data() + t * E_;
-        T* d = dscores_.data() + t * E_;
-        if (config_.scoring_func == ScoringFunc::sigmoid) {
-            for (int64_t e = 0; e < E_; ++e) d[e] *= s[e] * (T(1) - s[e]);
-            continue;
-        }
-        T weighted = 0;
-        for (int64_t e = 0; e < E_; ++e) weighted += s[e] * d[e];
-        for (int64_t e = 0; e < E_; ++e) d[e] = s[e] * (d[e] - weighted);
-    }
+    });
     router_.backward(w, x, dscores_.data(), N, dx, pool);
 }
 

@@ -47,6 +47,11 @@ const Parameter& ParameterSet::find(std::string_view name) const
     return *it;
 }
 
-void ParameterSet::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+void ParameterSet::zero_grads(ThreadPool& pool)
+{
+    pool.parallel_for(int64_t(grads_.size()), 1 << 16, [&](int64_t begin, int64_t end) {
+        std::fill(grads_.begin() + begin, grads_.begin() + end, 0.0f);
+    });
+}
 
 }  // namespace mariana::train

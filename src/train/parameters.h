@@ -3,6 +3,7 @@
 // clipping and (later) an all-reduce each run over one array.
 #pragma once
 
+#include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "model/config.h"
 #include "model/tensor_decl.h"
@@ -51,7 +52,7 @@ public:
     float* grad(const Parameter& p) { return grads_.data() + p.offset; }
     const float* grad(const Parameter& p) const { return grads_.data() + p.offset; }
 
-    void zero_grads();
+    void zero_grads(ThreadPool& pool);
 
 private:
     std::vector<Parameter> parameters_;

@@ -21,7 +21,7 @@ StepReport Trainer::step(int64_t step, TokenWindows& data, ThreadPool& pool)
     report.step = step;
     report.lr = options_.schedule.at(step);
     windows_.resize(size_t(B * (S + 1)));
-    params_.zero_grads();
+    params_.zero_grads(pool);
 
     const std::vector<MoeBlock<float>*> moe = model_.moe_blocks();
     std::vector<std::vector<int64_t>> load(moe.size(), std::vector<int64_t>(size_t(config_.n_routed_experts), 0));
@@ -42,7 +42,7 @@ StepReport Trainer::step(int64_t step, TokenWindows& data, ThreadPool& pool)
         report.load_max_over_mean.push_back(mean > 0 ? double(*std::max_element(layer.begin(), layer.end())) / mean : 0);
     }
 
-    report.grad_norm = clip_grad_norm(params_, options_.clip);
+    report.grad_norm = clip_grad_norm(params_, options_.clip, pool);
     if (!std::isfinite(report.losses.objective) || !std::isfinite(report.grad_norm)) {
         if (!options_.skip_nonfinite)
             fail("step {}: the {} is {}; stopped before updating the model (the last checkpoint is intact). "
