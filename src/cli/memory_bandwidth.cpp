@@ -1,6 +1,7 @@
 #include "cli/memory_bandwidth.h"
 
 #include "core/error.h"
+#include "kernels/cpu/gemm_bf16.h"
 
 #include <algorithm>
 #include <chrono>
@@ -55,6 +56,21 @@ __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations)
     const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
     for (int64_t i = 0; i < iterations; ++i)
         for (int j = 0; j < kFmaChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
+    for (int j = 1; j < kFmaChains; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, acc[0]);
+    float total = 0;
+    for (float v : lanes) total += v;
+    return total;
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float bf16_dot_chains_avx512(int64_t iterations)
+{
+    __m512 acc[kFmaChains];
+    for (int j = 0; j < kFmaChains; ++j) acc[j] = _mm512_set1_ps(float(j) * 1e-3f);
+    const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3a833a83);  // bf16 pairs of about 1e-3
+    for (int64_t i = 0; i < iterations; ++i)
+        for (int j = 0; j < kFmaChains; ++j) acc[j] = _mm512_dpbf16_ps(acc[j], x, x);
     for (int j = 1; j < kFmaChains; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
     alignas(64) float lanes[16];
     _mm512_store_ps(lanes, acc[0]);
@@ -120,29 +136,32 @@ FmaPeakResult measure_fma_peak(ThreadPool& pool, int passes)
     FmaPeakResult result;
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    int lanes = 0;
-    float (*chains)(int64_t) = nullptr;
+    // Best of `passes` runs of `chains` on every thread; flop_per_op counts one lane.
+    auto best_gflop_per_s = [&](float (*chains)(int64_t), double flop_per_op) {
+        constexpr int64_t kIterations = int64_t(1) << 18;  // ~1 ms of FMAs per item at 3.6 GHz
+        const int64_t n_items = 48 * int64_t(pool.size());
+        std::vector<float> sink(static_cast<size_t>(n_items));
+        double best = 0;
+        for (int pass = 0; pass < std::max(passes, 1); ++pass) {
+            const auto start = std::chrono::steady_clock::now();
+            pool.parallel_for(n_items, 1, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i) sink[size_t(i)] = chains(kIterations);
+            });
+            const double seconds = seconds_since(start);
+            best = std::max(best, double(n_items) * double(kIterations) * kFmaChains * flop_per_op / seconds / 1e9);
+        }
+        volatile float keep = 0;
+        for (float v : sink) keep = keep + v;
+        return best;
+    };
     if (__builtin_cpu_supports("avx512f")) {
-        lanes = 16, chains = fma_chains_avx512, result.isa = "avx512";
+        result.isa = "avx512";
+        result.best_gflop_per_s = best_gflop_per_s(fma_chains_avx512, 16 * 2.0);
+        if (cpu_has_avx512_bf16()) result.bf16_gflop_per_s = best_gflop_per_s(bf16_dot_chains_avx512, 16 * 4.0);
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        lanes = 8, chains = fma_chains_avx2, result.isa = "avx2";
-    } else {
-        return result;
+        result.isa = "avx2";
+        result.best_gflop_per_s = best_gflop_per_s(fma_chains_avx2, 8 * 2.0);
     }
-    constexpr int64_t kIterations = int64_t(1) << 18;  // ~1 ms of FMAs per item at 3.6 GHz
-    const int64_t n_items = 48 * int64_t(pool.size());
-    std::vector<float> sink(static_cast<size_t>(n_items));
-    for (int pass = 0; pass < std::max(passes, 1); ++pass) {
-        const auto start = std::chrono::steady_clock::now();
-        pool.parallel_for(n_items, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) sink[size_t(i)] = chains(kIterations);
-        });
-        const double seconds = seconds_since(start);
-        const double flop = double(n_items) * double(kIterations) * kFmaChains * lanes * 2.0;
-        result.best_gflop_per_s = std::max(result.best_gflop_per_s, flop / seconds / 1e9);
-    }
-    volatile float keep = 0;
-    for (float v : sink) keep = keep + v;
 #else
     (void)pool, (void)passes;
 #endif

@@ -24,10 +24,12 @@ BandwidthResult measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t(1
 struct FmaPeakResult {
     double best_gflop_per_s = 0;  // 0 when the CPU has neither AVX-512F nor AVX2+FMA
     const char* isa = "none";     // "avx512" (zmm) or "avx2" (ymm)
+    // vdpbf16ps, the bf16 products' peak (training's --compute bf16); 0 without AVX-512 BF16.
+    double bf16_gflop_per_s = 0;
 };
 
 // Independent fused multiply-adds on every thread of the pool (no memory traffic), best of
-// `passes`. Counts 2 FLOP per lane per FMA.
+// `passes`. Counts 2 FLOP per lane per FMA, and 4 per lane per vdpbf16ps (two products).
 FmaPeakResult measure_fma_peak(ThreadPool& pool, int passes = 3);
 
 }  // namespace mariana
