@@ -49,6 +49,18 @@ double seconds_since(std::chrono::steady_clock::time_point start)
 #if defined(__x86_64__)
 constexpr int kFmaChains = 12;  // independent accumulators: more than latency × FMA pipes
 
+// The sum of every lane of the chains, so the compiler keeps them.
+__attribute__((target("avx512f"))) float total_of(const __m512 (&acc)[kFmaChains])
+{
+    __m512 sum = acc[0];
+    for (int j = 1; j < kFmaChains; ++j) sum = _mm512_add_ps(sum, acc[j]);
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, sum);
+    float total = 0;
+    for (float v : lanes) total += v;
+    return total;
+}
+
 __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations)
 {
     __m512 acc[kFmaChains];
@@ -56,12 +68,7 @@ __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iterations)
     const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
     for (int64_t i = 0; i < iterations; ++i)
         for (int j = 0; j < kFmaChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
-    for (int j = 1; j < kFmaChains; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, acc[0]);
-    float total = 0;
-    for (float v : lanes) total += v;
-    return total;
+    return total_of(acc);
 }
 
 __attribute__((target("avx512f,avx512bf16"))) float bf16_dot_chains_avx512(int64_t iterations)
@@ -71,12 +78,7 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16_dot_chains_avx512(int64
     const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3a833a83);  // bf16 pairs of about 1e-3
     for (int64_t i = 0; i < iterations; ++i)
         for (int j = 0; j < kFmaChains; ++j) acc[j] = _mm512_dpbf16_ps(acc[j], x, x);
-    for (int j = 1; j < kFmaChains; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, acc[0]);
-    float total = 0;
-    for (float v : lanes) total += v;
-    return total;
+    return total_of(acc);
 }
 
 __attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iterations)
