@@ -167,6 +167,40 @@ TEST(Kernels, GemmMatchesReferenceInEveryLayout)
                 }
 }
 
+// A B packed once serves products that read its leading rows and columns, across k blocks,
+// in float32 and bf16 (against the twin on rounded operands).
+TEST(Kernels, PackedBServesLeadingBlocks)
+{
+    std::mt19937 rng(14);
+    const int64_t k = 300, n = 50;
+    const auto bk = random_vector(size_t(k * n), rng);  // given as [n, k], as attention's keys are
+    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
+    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
+    for (const GemmPrecision precision : precisions) {
+        const MatrixView bv{bk.data(), 1, k};
+        PackedB packed;
+        packed.pack(k, n, bv, precision);
+        auto rounded = [&](std::vector<float> v) {
+            if (precision == GemmPrecision::bf16)
+                for (float& x : v) x = bf16_to_f32(f32_to_bf16(x));
+            return v;
+        };
+        const auto br = rounded(bk);
+        for (const auto [m, kk, nn] : {std::array<int64_t, 3>{13, 300, 50}, {5, 48, 33}, {1, 1, 1}, {30, 261, 50}, {12, 99, 17}})
+            for (const bool accumulate : {false, true}) {
+                const int64_t lda = kk + 3;
+                const auto a = random_vector(size_t(m * lda), rng), ar = rounded(a);
+                const int64_t ldc = nn + 2;
+                std::vector<float> want = random_vector(size_t(m * ldc), rng), got = want;
+                gemm_reference(m, nn, kk, {ar.data(), lda, 1}, {br.data(), 1, k}, want.data(), ldc, accumulate);
+                gemm_serial(m, nn, kk, {a.data(), lda, 1}, packed, got.data(), ldc, accumulate);
+                for (size_t i = 0; i < got.size(); ++i)
+                    ASSERT_NEAR(got[i], want[i], 2e-5f * std::sqrt(float(kk)) * 4)
+                        << m << "x" << nn << "x" << kk << (precision == GemmPrecision::bf16 ? " bf16" : "") << " at " << i;
+            }
+    }
+}
+
 // bf16 products: the operands rounded to bfloat16, the sums in float32. Against the twin
 // run on the rounded operands, so only the float32 summation differs.
 TEST(Kernels, GemmBf16MatchesReferenceOnRoundedInputs)

@@ -1,5 +1,6 @@
 #include "kernels/gemm.h"
 
+#include "core/error.h"
 #include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/isa.h"
 
@@ -98,6 +99,31 @@ void pack_b(const TilePlan& plan, MatrixView b, int64_t n, int64_t p0, int64_t k
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
+TilePlan plan_for(const KernelTable& kt, GemmPrecision precision)
+{
+    if (precision == GemmPrecision::bf16 && gemm_bf16_available())
+        return TilePlan{&kt, true, kGemmBf16Rows, kGemmBf16Cols, 2};
+    return TilePlan{&kt, false, kt.gemm_rows, kt.gemm_cols, 1};
+}
+
+// Tiles [t0, t1) of C's columns [j0, j0 + panels·C) ∩ [0, n), (+)= A's staged rows times
+// B's panels over `steps` words of k: panel q at b + q·panel_stride.
+void multiply_tiles(const TilePlan& plan, const AStage& stage, int64_t t0, int64_t t1, int64_t m, int64_t n,
+                    int64_t j0, int64_t panels, int64_t steps, const float* b, int64_t panel_stride, float* c,
+                    int64_t ldc, bool add)
+{
+    const int R = plan.rows, C = plan.cols;
+    for (int64_t q = 0; q < panels; ++q) {
+        const int64_t col = j0 + q * C;
+        const int cn = int(std::min<int64_t>(C, n - col));
+        for (int64_t t = t0; t < t1; ++t) {
+            const int rm = int(std::min<int64_t>(R, m - t * R));
+            const ATile rows = stage.tile(t);
+            plan.tile(steps, rows.data, rows.rows_apart, b + q * panel_stride, c + t * R * ldc + col, ldc, rm, cn, add);
+        }
+    }
+}
+
 }  // namespace
 
 bool gemm_bf16_available() { return cpu_has_avx512_bf16(); }
@@ -128,9 +154,7 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
         return;
     }
-    const bool bf16 = precision == GemmPrecision::bf16 && gemm_bf16_available();
-    const TilePlan plan = bf16 ? TilePlan{&kt, true, kGemmBf16Rows, kGemmBf16Cols, 2}
-                               : TilePlan{&kt, false, kt.gemm_rows, kt.gemm_cols, 1};
+    const TilePlan plan = plan_for(kt, precision);
     const int R = plan.rows, C = plan.cols;
     // Row chunks of whole tiles: at least two per thread when m allows, at most 16 tiles.
     const int64_t tiles = (m + R - 1) / R;
@@ -152,18 +176,52 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
                 thread_local std::vector<float> buffer;
                 const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
-                for (int64_t q = 0; q < panels; ++q) {
-                    const int64_t col = j0 + q * C;
-                    const int cn = int(std::min<int64_t>(C, n - col));
-                    for (int64_t t = t0; t < t1; ++t) {
-                        const int rm = int(std::min<int64_t>(R, m - t * R));
-                        const ATile rows = stage.tile(t);
-                        plan.tile(steps, rows.data, rows.rows_apart, packed_b + q * steps * C, c + t * R * ldc + col,
-                                  ldc, rm, cn, add);
-                    }
-                }
+                multiply_tiles(plan, stage, t0, t1, m, n, j0, panels, steps, packed_b, steps * C, c, ldc, add);
             });
         }
+    }
+}
+
+void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
+{
+    const TilePlan plan = plan_for(active_kernels(), precision);
+    k_ = k, n_ = n, precision_ = precision;
+    const int64_t width = round_up(n, plan.cols);
+    words_.resize(size_t(((k + kKc - 1) / kKc) * ((kKc + plan.k_step - 1) / plan.k_step) * width));
+    float* out = words_.data();
+    for (int64_t p0 = 0; p0 < k; p0 += kKc) {
+        const int64_t kc = std::min(kKc, k - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
+        pack_b(plan, b, n, p0, kc, 0, width, out);
+        out += steps * width;
+    }
+}
+
+void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
+                 bool accumulate)
+{
+    MARIANA_CHECK(k <= b.k_ && n <= b.n_, "gemm_serial: {}x{} of a packed {}x{}", k, n, b.k_, b.n_);
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+        return;
+    }
+    const TilePlan plan = plan_for(active_kernels(), b.precision_);
+    const int64_t width = round_up(b.n_, plan.cols), tiles = (m + plan.rows - 1) / plan.rows;
+    const int64_t panels = (n + plan.cols - 1) / plan.cols;
+    thread_local std::vector<float> buffer;
+    const float* block = b.words_.data();
+    for (int64_t p0 = 0; p0 < k; p0 += kKc) {
+        // B's block holds its full `stored` steps per panel; this product reads the first `steps`.
+        const int64_t kc = std::min(kKc, k - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
+        const int64_t stored = (std::min(kKc, b.k_ - p0) + plan.k_step - 1) / plan.k_step;
+        for (int64_t t0 = 0; t0 < tiles; t0 += 16) {  // A's block stays in L2
+            const int64_t t1 = std::min(tiles, t0 + 16);
+            const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
+            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, steps, block, stored * plan.cols, c, ldc,
+                           accumulate || p0 > 0);
+        }
+        block += stored * width;
     }
 }
 

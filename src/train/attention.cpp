@@ -103,8 +103,9 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
 
 // float: each head's products as GEMMs over strided views of the token-major rows, in
 // causal blocks of kBlock rows: rows [i0, i1) see keys [0, i1) only, so the products skip
-// most of the masked half of the T × T scores. Scores and probabilities live in per-thread
-// T × T scratch.
+// most of the masked half of the T × T scores. Each head's keys and values are packed for
+// the GEMM once (PackedB) and read by every block. Scores and probabilities live in
+// per-thread T × T scratch.
 constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows
 
 template <>
@@ -115,21 +116,22 @@ void attention_forward<float>(const float* q, const float* k, const float* v, co
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
     pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
         thread_local std::vector<float> scores;
+        thread_local PackedB keys_t, values;  // Kᵀ and V, packed once for all blocks
         scores.resize(size_t(kBlock * n));
         float* p = scores.data();
         for (int64_t h = h0; h < h1; ++h) {
             const int64_t kvh = h / group;
+            keys_t.pack(s.dk, n, {k + kvh * s.dk, 1, ks}, s.precision);
+            values.pack(n, s.dv, {v + kvh * s.dv, vs, 1}, s.precision);
             for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
                 const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
-                gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, p, n, false,
-                            s.precision);
+                gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false);
                 for (int64_t i = i0; i < i1; ++i) {
                     float* row = p + (i - i0) * n;
                     lse[h * n + i] = softmax_row(row, i, float(s.scale));
                     std::fill(row + i + 1, row + i1, 0.0f);
                 }
-                gemm_serial(rows, s.dv, i1, {p, n, 1}, {v + kvh * s.dv, vs, 1}, out + i0 * os + h * s.dv, os, false,
-                            s.precision);
+                gemm_serial(rows, s.dv, i1, {p, n, 1}, values, out + i0 * os + h * s.dv, os, false);
             }
         }
     });
@@ -143,10 +145,14 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
     pool.parallel_for(s.kv_heads, 1, [&](int64_t g0, int64_t g1) {
         thread_local std::vector<float> scratch;
+        thread_local PackedB keys_t, values_t, keys;  // Kᵀ, Vᵀ and K, packed once for all blocks
         scratch.resize(size_t(2 * n * n));
         float* p = scratch.data();
         float* dscore = p + n * n;
-        for (int64_t kvh = g0; kvh < g1; ++kvh)
+        for (int64_t kvh = g0; kvh < g1; ++kvh) {
+            keys_t.pack(s.dk, n, {k + kvh * s.dk, 1, ks}, s.precision);
+            values_t.pack(s.dv, n, {v + kvh * s.dv, 1, vs}, s.precision);
+            keys.pack(n, s.dk, {k + kvh * s.dk, ks, 1}, s.precision);
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
                 // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
                 // dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale; dQ = dS·K. Entries of a block's rows
@@ -155,10 +161,8 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                     const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
                     float* pb = p + i0 * n;
                     float* db = dscore + i0 * n;
-                    gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, {k + kvh * s.dk, 1, ks}, pb, n,
-                                false, s.precision);
-                    gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, {v + kvh * s.dv, 1, vs}, db, n,
-                                false, s.precision);
+                    gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false);
+                    gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, values_t, db, n, false);
                     for (int64_t i = i0; i < i1; ++i) {
                         float* pi = p + i * n;
                         float* d = dscore + i * n;
@@ -169,8 +173,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                         std::fill(pi + i + 1, pi + i1, 0.0f);
                         std::fill(d + i + 1, d + i1, 0.0f);
                     }
-                    gemm_serial(rows, s.dk, i1, {db, n, 1}, {k + kvh * s.dk, ks, 1}, dq + i0 * qs + h * s.dk, qs, true,
-                                s.precision);
+                    gemm_serial(rows, s.dk, i1, {db, n, 1}, keys, dq + i0 * qs + h * s.dk, qs, true);
                 }
                 // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO.
                 for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
@@ -181,6 +184,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                                 dv + j0 * vs + kvh * s.dv, vs, true, s.precision);
                 }
             }
+        }
     });
 }
 
