@@ -99,6 +99,15 @@ void pack_b(const TilePlan& plan, MatrixView b, int64_t n, int64_t p0, int64_t k
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
+// An empty C, or an empty sum (C zeroed unless accumulating): done, nothing to multiply.
+bool trivial_product(int64_t m, int64_t n, int64_t k, float* c, int64_t ldc, bool accumulate)
+{
+    if (m > 0 && n > 0 && k > 0) return false;
+    if (k == 0 && !accumulate)
+        for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+    return true;
+}
+
 TilePlan plan_for(const KernelTable& kt, GemmPrecision precision)
 {
     if (precision == GemmPrecision::bf16 && gemm_bf16_available())
@@ -148,12 +157,7 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
         if (pool) pool->parallel_for(count, grain, fn);
         else fn(0, count);
     };
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        if (!accumulate)
-            for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
-        return;
-    }
+    if (trivial_product(m, n, k, c, ldc, accumulate)) return;
     const TilePlan plan = plan_for(kt, precision);
     const int R = plan.rows, C = plan.cols;
     // Row chunks of whole tiles: at least two per thread when m allows, at most 16 tiles.
@@ -200,12 +204,7 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b
                  bool accumulate)
 {
     MARIANA_CHECK(k <= b.k_ && n <= b.n_, "gemm_serial: {}x{} of a packed {}x{}", k, n, b.k_, b.n_);
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        if (!accumulate)
-            for (int64_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
-        return;
-    }
+    if (trivial_product(m, n, k, c, ldc, accumulate)) return;
     const TilePlan plan = plan_for(active_kernels(), b.precision_);
     const int64_t width = round_up(b.n_, plan.cols), tiles = (m + plan.rows - 1) / plan.rows;
     const int64_t panels = (n + plan.cols - 1) / plan.cols;
