@@ -13,7 +13,9 @@ float exp_affine(const float* x, float a, float b, int64_t n, float* y);
 double exp_affine(const double* x, double a, double b, int64_t n, double* y);
 
 // SwiGLU gate: h[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^-g). h may alias gate.
+// The double one (training's gradient checks) goes through the double exp_affine.
 void silu_mul(const float* gate, const float* up, int64_t n, float* h);
+void silu_mul(const double* gate, const double* up, int64_t n, double* h);
 
 // In-place softmax over n values (max-subtracted, fp32).
 void softmax(float* x, int64_t n);

@@ -10,8 +10,7 @@ template <typename T>
 void swiglu_forward(const T* gate, const T* up, int64_t n, T* h, ThreadPool& pool)
 {
     pool.parallel_for(n, 16384, [&](int64_t begin, int64_t end) {
-        exp_affine(gate + begin, T(-1), T(0), end - begin, h + begin);  // e^-g, then silu(g) · up
-        for (int64_t i = begin; i < end; ++i) h[i] = gate[i] / (T(1) + h[i]) * up[i];
+        silu_mul(gate + begin, up + begin, end - begin, h + begin);
     });
 }
 

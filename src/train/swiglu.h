@@ -7,7 +7,6 @@
 
 namespace mariana::train {
 
-// h must not overlap gate or up.
 template <typename T>
 void swiglu_forward(const T* gate, const T* up, int64_t n, T* h, ThreadPool& pool);
 
