@@ -1,5 +1,5 @@
-// A 64-byte aligned, zero-initialised float32 buffer for activations and caches. Large
-// buffers are 2 MiB aligned and asked to live on huge pages (reads are ~25% faster).
+// A 64-byte aligned, zero-initialised float32 buffer for activations and caches, from
+// allocate_pages (core/huge_pages.h): large ones live on huge pages.
 #pragma once
 
 #include <cstddef>

@@ -2,6 +2,7 @@
 // computes it, over a ParameterSet's contiguous buffers; plus clipping by global norm.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "core/thread_pool.h"
 #include "train/parameters.h"
 
@@ -25,15 +26,15 @@ public:
 
     int64_t steps() const { return step_; }
     // First and second moments in the parameters' layout, for checkpoints.
-    std::vector<float>& first_moment() { return m_; }
-    std::vector<float>& second_moment() { return v_; }
-    const std::vector<float>& first_moment() const { return m_; }
-    const std::vector<float>& second_moment() const { return v_; }
+    LargeVector<float>& first_moment() { return m_; }
+    LargeVector<float>& second_moment() { return v_; }
+    const LargeVector<float>& first_moment() const { return m_; }
+    const LargeVector<float>& second_moment() const { return v_; }
     void set_steps(int64_t steps) { step_ = steps; }
 
 private:
     AdamWOptions options_;
-    std::vector<float> m_, v_;
+    LargeVector<float> m_, v_;
     int64_t step_ = 0;
 };
 

@@ -3,6 +3,7 @@
 // the feed-forward being a dense SwiGLU MLP or, in DeepSeek's MoE layers, DeepSeekMoE.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/attention_block.h"
 #include "train/mlp_block.h"
 #include "train/moe_block.h"
@@ -37,8 +38,8 @@ private:
     std::unique_ptr<AttentionBlock<T>> attention_;
     std::optional<MlpBlock<T>> mlp_;
     std::optional<MoeBlock<T>> moe_;
-    std::vector<T> x_attn_, rstd_attn_, branch_, h_mid_, x_ffn_, rstd_ffn_;
-    std::vector<T> dx_, dh_mid_;
+    LargeVector<T> x_attn_, rstd_attn_, branch_, h_mid_, x_ffn_, rstd_ffn_;
+    LargeVector<T> dx_, dh_mid_;
 };
 
 }  // namespace mariana::train

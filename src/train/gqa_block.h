@@ -3,6 +3,7 @@
 // attention with kv heads shared by groups of query heads, o_proj.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/attention_block.h"
 #include "train/linear.h"
 
@@ -25,8 +26,8 @@ private:
     Linear q_, k_, v_, o_;
     std::vector<float> inv_freq_;
     std::vector<T> cos_sin_;  // [length, head_dim]
-    std::vector<T> q_rot_, k_rot_, v_val_, lse_, attn_;  // lse_ [B, heads, S]
-    std::vector<T> dq_, dk_, dv_, dattn_;
+    LargeVector<T> q_rot_, k_rot_, v_val_, lse_, attn_;  // lse_ [B, heads, S]
+    LargeVector<T> dq_, dk_, dv_, dattn_;
 };
 
 }  // namespace mariana::train

@@ -5,6 +5,7 @@
 // RoPE is interleaved on the last qk_rope_head_dim dims of queries and on k_pe.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/attention_block.h"
 #include "train/linear.h"
 
@@ -35,15 +36,15 @@ private:
     std::vector<T> cos_sin_;  // [length, dr]
 
     // Activations, N = sequences·length rows.
-    std::vector<T> q_a_, q_a_n_, q_a_rstd_;  // [N, Rq], [N]: the low-rank query path
-    std::vector<T> q_;                        // [N, nh·(dn+dr)], rope part rotated
-    std::vector<T> latent_, c_, c_rstd_;      // [N, R] before and after kv_a_layernorm
-    std::vector<T> k_pe_;                     // [N, dr] rotated
-    std::vector<T> kv_;                       // [N, nh·(dn+dv)] kv_b_proj(c)
-    std::vector<T> k_, v_;                    // [N, nh·(dn+dr)], [N, nh·dv]
-    std::vector<T> lse_, attn_;               // [B, nh, S] softmax log-sums, [N, nh·dv]
+    LargeVector<T> q_a_, q_a_n_, q_a_rstd_;  // [N, Rq], [N]: the low-rank query path
+    LargeVector<T> q_;                        // [N, nh·(dn+dr)], rope part rotated
+    LargeVector<T> latent_, c_, c_rstd_;      // [N, R] before and after kv_a_layernorm
+    LargeVector<T> k_pe_;                     // [N, dr] rotated
+    LargeVector<T> kv_;                       // [N, nh·(dn+dv)] kv_b_proj(c)
+    LargeVector<T> k_, v_;                    // [N, nh·(dn+dr)], [N, nh·dv]
+    LargeVector<T> lse_, attn_;               // [B, nh, S] softmax log-sums, [N, nh·dv]
     // Gradient scratch.
-    std::vector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_;
+    LargeVector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_;
 };
 
 }  // namespace mariana::train

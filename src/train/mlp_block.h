@@ -2,6 +2,7 @@
 // MLP, each routed expert and the shared experts. Keeps its activations for the backward.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/linear.h"
 
 #include <vector>
@@ -21,8 +22,8 @@ public:
 
 private:
     Linear gate_, up_, down_;
-    std::vector<T> g_, u_, h_;  // [n, inter] gate and up outputs, their SwiGLU
-    std::vector<T> dh_, dg_, du_;
+    LargeVector<T> g_, u_, h_;  // [n, inter] gate and up outputs, their SwiGLU
+    LargeVector<T> dh_, dg_, du_;
 };
 
 }  // namespace mariana::train

@@ -76,7 +76,7 @@ Json read_training_state(const std::string& dir, const ParameterSet& params, Ada
     const SafetensorsFile file = SafetensorsFile::open(dir + "/optimizer.safetensors");
     std::map<std::string, const TensorInfo*> tensors;
     for (const TensorInfo& t : file.tensors()) tensors[t.name] = &t;
-    auto restore = [&](const std::string& prefix, std::vector<float>& moment) {
+    auto restore = [&](const std::string& prefix, LargeVector<float>& moment) {
         for (const Parameter& p : params.parameters()) {
             if (!p.learned()) continue;
             const auto it = tensors.find(prefix + p.name);

@@ -7,6 +7,7 @@
 // router's, and is not differentiated; the selection bias moves by the balancing rule.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/linear.h"
 #include "train/mlp_block.h"
 
@@ -44,20 +45,20 @@ private:
     std::optional<MlpBlock<T>> shared_;
 
     // Routing of the last forward.
-    std::vector<T> logits_, scores_;     // [N, E]
+    LargeVector<T> logits_, scores_;     // [N, E]
     std::vector<int32_t> chosen_;        // [N, K]
-    std::vector<T> weights_;             // [N, K]
+    LargeVector<T> weights_;             // [N, K]
     struct Routed {
         std::vector<int64_t> slots;      // chosen_ index t·K + k of each token sent here
-        std::vector<T> x, y;             // [n, hidden] gathered inputs and the expert's outputs
+        LargeVector<T> x, y;             // [n, hidden] gathered inputs and the expert's outputs
     };
     std::vector<Routed> routed_;         // per expert
-    std::vector<T> shared_y_;            // [N, hidden] the shared experts' output
+    LargeVector<T> shared_y_;            // [N, hidden] the shared experts' output
     std::vector<int64_t> load_;
-    std::vector<T> fraction_;            // [B, E] f_i per sequence
+    LargeVector<T> fraction_;            // [B, E] f_i per sequence
     double balance_loss_ = 0;
     // Gradient scratch.
-    std::vector<T> dweights_, dscores_, dy_, dxg_;
+    LargeVector<T> dweights_, dscores_, dy_, dxg_;
 };
 
 }  // namespace mariana::train

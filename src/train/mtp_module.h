@@ -7,6 +7,7 @@
 // DeepSeek shares them, and the parameter layout aliases the copies checkpoints store.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/decoder_layer.h"
 #include "train/output_head.h"
 
@@ -24,7 +25,7 @@ public:
                  int64_t length, ThreadPool& pool);
     const T* output() const { return out_.data(); }  // [sequences·length, hidden]
     // The gradient with respect to output(), to be filled (added to) before backward.
-    std::vector<T>& output_grad() { return dout_; }
+    LargeVector<T>& output_grad() { return dout_; }
 
     // dh_prev += ∂/∂h_prev, for the inputs of the last forward; parameter gradients added.
     void backward(const WeightsView<T>& w, const T* h_prev, int64_t sequences, int64_t length, T loss_scale,
@@ -41,9 +42,9 @@ private:
     DecoderLayer<T> block_;
     OutputHead<T> head_;
     std::vector<int32_t> tokens_;
-    std::vector<T> emb_, e_rstd_, h_rstd_, cat_, in_, out_;  // cat_ [N, 2H]: [enorm(emb), hnorm(h)]
-    std::vector<T> normed_;                                   // [N, H] one half of cat_ or of its gradient
-    std::vector<T> dout_, din_, dcat_, demb_;
+    LargeVector<T> emb_, e_rstd_, h_rstd_, cat_, in_, out_;  // cat_ [N, 2H]: [enorm(emb), hnorm(h)]
+    LargeVector<T> normed_;                                   // [N, H] one half of cat_ or of its gradient
+    LargeVector<T> dout_, din_, dcat_, demb_;
 };
 
 }  // namespace mariana::train

@@ -16,7 +16,7 @@ void OutputHead<T>::logits(const WeightsView<T>& w, const T* h, int64_t rows, T*
 
 template <typename T>
 T OutputHead<T>::loss(const WeightsView<T>& w, const T* h, const int32_t* targets, int64_t rows, T scale, T* dh,
-                      std::vector<T>& logits, ThreadPool& pool)
+                      LargeVector<T>& logits, ThreadPool& pool)
 {
     logits.resize(size_t(rows * head_.out));
     this->logits(w, h, rows, logits.data(), pool);

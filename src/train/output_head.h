@@ -3,6 +3,7 @@
 // one buffer serves the main head and every MTP head.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/linear.h"
 
 #include <vector>
@@ -18,7 +19,7 @@ public:
     // w.grads) set, adds scale · ∂(that sum)/∂h into dh [rows, hidden] and the parameters'
     // gradients. `logits` is scratch.
     T loss(const WeightsView<T>& w, const T* h, const int32_t* targets, int64_t rows, T scale, T* dh,
-           std::vector<T>& logits, ThreadPool& pool);
+           LargeVector<T>& logits, ThreadPool& pool);
 
     // out [rows, vocab] (overwritten).
     void logits(const WeightsView<T>& w, const T* h, int64_t rows, T* out, ThreadPool& pool);
@@ -27,7 +28,7 @@ private:
     int64_t norm_;
     Linear head_;
     T eps_;
-    std::vector<T> x_, rstd_, dx_;
+    LargeVector<T> x_, rstd_, dx_;
 };
 
 }  // namespace mariana::train

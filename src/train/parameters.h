@@ -3,6 +3,7 @@
 // clipping and (later) an all-reduce each run over one array.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "model/config.h"
@@ -56,7 +57,7 @@ public:
 
 private:
     std::vector<Parameter> parameters_;
-    std::vector<float> values_, grads_;
+    LargeVector<float> values_, grads_;
 };
 
 }  // namespace mariana::train

@@ -4,6 +4,7 @@
 // (llm.c style), templated on the scalar: float to train, double for gradient checks.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "train/decoder_layer.h"
 #include "train/mtp_module.h"
 #include "train/output_head.h"
@@ -61,8 +62,8 @@ private:
     std::vector<MtpModule<T>> mtp_;  // empty when the layout has no MTP tensors or λ is 0
 
     std::vector<int32_t> inputs_, targets_, mtp_tokens_, mtp_targets_;  // [sequences·length]
-    std::vector<std::vector<T>> hidden_;  // the residual stream before each layer and after the last
-    std::vector<T> logits_, dh_, dh_next_;
+    std::vector<LargeVector<T>> hidden_;  // the residual stream before each layer and after the last
+    LargeVector<T> logits_, dh_, dh_next_;
 };
 
 }  // namespace mariana::train
