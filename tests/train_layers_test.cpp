@@ -145,17 +145,16 @@ TEST(TrainLayers, RmsNormGradients)
 TEST(TrainLayers, SwigluGradients)
 {
     ThreadPool pool(2);
-    const int64_t n = 12;
-    Vec g = random_vec(n, 10, 2.0), u = random_vec(n, 11), r = random_vec(n, 12);
+    const int64_t rows = 3, width = 4;  // rows of [gate (width), up (width)]
+    Vec gu = random_vec(rows * 2 * width, 10, 2.0), r = random_vec(rows * width, 12);
     auto loss = [&] {
-        Vec h(n);
-        swiglu_forward(g.data(), u.data(), n, h.data(), pool);
+        Vec h(rows * width);
+        swiglu_forward(gu.data(), rows, width, h.data(), pool);
         return weighted_sum(r, h);
     };
-    Vec dg(n), du(n);
-    swiglu_backward(g.data(), u.data(), r.data(), n, dg.data(), du.data(), pool);
-    expect_gradient("gate", g, dg, loss);
-    expect_gradient("up", u, du, loss);
+    Vec dgu(rows * 2 * width, 99.0);  // overwritten
+    swiglu_backward(gu.data(), r.data(), rows, width, dgu.data(), pool);
+    expect_gradient("gate_up", gu, dgu, loss);
 }
 
 TEST(TrainLayers, CrossEntropyValueAndGradient)

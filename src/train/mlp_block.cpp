@@ -1,42 +1,49 @@
 #include "train/mlp_block.h"
 
+#include "core/error.h"
 #include "train/swiglu.h"
-
-#include <algorithm>
 
 namespace mariana::train {
 
+namespace {
+
+Linear gate_and_up(const ParameterSet& layout, const std::string& prefix)
+{
+    const Linear gate = Linear::find(layout, prefix + "gate_proj"), up = Linear::find(layout, prefix + "up_proj");
+    if (up.in != gate.in || up.out != gate.out || up.weight != gate.weight + gate.out * gate.in)
+        fail("'{}gate_proj.weight' and '{}up_proj.weight' are not two equal matrices stored one after the other",
+             prefix, prefix);
+    return {gate.weight, -1, gate.in, 2 * gate.out};
+}
+
+}  // namespace
+
 template <typename T>
 MlpBlock<T>::MlpBlock(const ParameterSet& layout, const std::string& prefix)
-    : gate_(Linear::find(layout, prefix + "gate_proj")), up_(Linear::find(layout, prefix + "up_proj")),
-      down_(Linear::find(layout, prefix + "down_proj"))
+    : gate_up_(gate_and_up(layout, prefix)), down_(Linear::find(layout, prefix + "down_proj"))
 {
 }
 
 template <typename T>
 void MlpBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, ThreadPool& pool)
 {
-    const size_t size = size_t(n * gate_.out);
-    g_.resize(size);
-    u_.resize(size);
-    h_.resize(size);
-    gate_.forward(w, x, n, g_.data(), pool);
-    up_.forward(w, x, n, u_.data(), pool);
-    swiglu_forward(g_.data(), u_.data(), int64_t(size), h_.data(), pool);
+    const int64_t inter = down_.in;
+    gate_up_out_.resize(size_t(n * 2 * inter));
+    h_.resize(size_t(n * inter));
+    gate_up_.forward(w, x, n, gate_up_out_.data(), pool);
+    swiglu_forward(gate_up_out_.data(), n, inter, h_.data(), pool);
     down_.forward(w, h_.data(), n, out, pool);
 }
 
 template <typename T>
 void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool)
 {
-    const size_t size = size_t(n * gate_.out);
-    dh_.assign(size, T(0));
-    dg_.assign(size, T(0));
-    du_.assign(size, T(0));
+    const int64_t inter = down_.in;
+    dh_.assign(size_t(n * inter), T(0));
+    dgate_up_.resize(gate_up_out_.size());
     down_.backward(w, h_.data(), dout, n, dh_.data(), pool);
-    swiglu_backward(g_.data(), u_.data(), dh_.data(), int64_t(size), dg_.data(), du_.data(), pool);
-    gate_.backward(w, x, dg_.data(), n, dx, pool);
-    up_.backward(w, x, du_.data(), n, dx, pool);
+    swiglu_backward(gate_up_out_.data(), dh_.data(), n, inter, dgate_up_.data(), pool);
+    gate_up_.backward(w, x, dgate_up_.data(), n, dx, pool);
 }
 
 template class MlpBlock<float>;

@@ -1,5 +1,8 @@
 // A SwiGLU feed-forward block down(silu(gate·x) ⊙ up·x) for training: the dense layers'
 // MLP, each routed expert and the shared experts. Keeps its activations for the backward.
+// gate_proj and up_proj are stored one after the other (the order the architecture
+// declares them), so they run as one [2·inter, hidden] projection: x is packed for the GEMM
+// once, and the backward makes one product for dx and one for both weights' gradients.
 #pragma once
 
 #include "core/huge_pages.h"
@@ -21,9 +24,9 @@ public:
     void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool);
 
 private:
-    Linear gate_, up_, down_;
-    LargeVector<T> g_, u_, h_;  // [n, inter] gate and up outputs, their SwiGLU
-    LargeVector<T> dh_, dg_, du_;
+    Linear gate_up_, down_;
+    LargeVector<T> gate_up_out_, h_;  // [n, 2·inter] rows [gate·x, up·x]; [n, inter] their SwiGLU
+    LargeVector<T> dh_, dgate_up_;
 };
 
 }  // namespace mariana::train

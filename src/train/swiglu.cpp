@@ -2,38 +2,51 @@
 
 #include "kernels/activation.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace mariana::train {
 
-template <typename T>
-void swiglu_forward(const T* gate, const T* up, int64_t n, T* h, ThreadPool& pool)
-{
-    pool.parallel_for(n, 16384, [&](int64_t begin, int64_t end) {
-        silu_mul(gate + begin, up + begin, end - begin, h + begin);
-    });
-}
+namespace {
+
+// Rows per parallel chunk: about 16K values, at least one row.
+int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1)); }
+
+}  // namespace
 
 template <typename T>
-void swiglu_backward(const T* gate, const T* up, const T* dh, int64_t n, T* dgate, T* dup, ThreadPool& pool)
+void swiglu_forward(const T* gate_up, int64_t rows, int64_t width, T* h, ThreadPool& pool)
 {
-    pool.parallel_for(n, 16384, [&](int64_t begin, int64_t end) {
-        thread_local std::vector<T> e;
-        e.resize(size_t(end - begin));
-        exp_affine(gate + begin, T(-1), T(0), end - begin, e.data());
-        for (int64_t i = begin; i < end; ++i) {
-            const T g = gate[i];
-            const T sigma = T(1) / (T(1) + e[size_t(i - begin)]);
-            dgate[i] += dh[i] * up[i] * sigma * (T(1) + g * (T(1) - sigma));
-            dup[i] += dh[i] * g * sigma;
+    pool.parallel_for(rows, row_grain(width), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const T* g = gate_up + r * 2 * width;
+            silu_mul(g, g + width, width, h + r * width);
         }
     });
 }
 
-template void swiglu_forward<float>(const float*, const float*, int64_t, float*, ThreadPool&);
-template void swiglu_forward<double>(const double*, const double*, int64_t, double*, ThreadPool&);
-template void swiglu_backward<float>(const float*, const float*, const float*, int64_t, float*, float*, ThreadPool&);
-template void swiglu_backward<double>(const double*, const double*, const double*, int64_t, double*, double*,
-                                        ThreadPool&);
+template <typename T>
+void swiglu_backward(const T* gate_up, const T* dh, int64_t rows, int64_t width, T* dgate_up, ThreadPool& pool)
+{
+    pool.parallel_for(rows, row_grain(width), [&](int64_t r0, int64_t r1) {
+        thread_local std::vector<T> e;
+        e.resize(size_t(width));
+        for (int64_t r = r0; r < r1; ++r) {
+            const T *g = gate_up + r * 2 * width, *u = g + width, *d = dh + r * width;
+            T *dg = dgate_up + r * 2 * width, *du = dg + width;
+            exp_affine(g, T(-1), T(0), width, e.data());
+            for (int64_t i = 0; i < width; ++i) {
+                const T sigma = T(1) / (T(1) + e[size_t(i)]);
+                dg[i] = d[i] * u[i] * sigma * (T(1) + g[i] * (T(1) - sigma));
+                du[i] = d[i] * g[i] * sigma;
+            }
+        }
+    });
+}
+
+template void swiglu_forward<float>(const float*, int64_t, int64_t, float*, ThreadPool&);
+template void swiglu_forward<double>(const double*, int64_t, int64_t, double*, ThreadPool&);
+template void swiglu_backward<float>(const float*, const float*, int64_t, int64_t, float*, ThreadPool&);
+template void swiglu_backward<double>(const double*, const double*, int64_t, int64_t, double*, ThreadPool&);
 
 }  // namespace mariana::train

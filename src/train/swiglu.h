@@ -1,4 +1,5 @@
-// The SwiGLU gate h = silu(g) ⊙ u, silu(g) = g · σ(g), forward and backward (adds into dg, du).
+// The SwiGLU gate h = silu(g) ⊙ u, silu(g) = g · σ(g), forward and backward, on the rows a
+// fused gate-and-up projection writes: row r of gate_up is [g_r (width values), u_r (width)].
 #pragma once
 
 #include "core/thread_pool.h"
@@ -7,11 +8,12 @@
 
 namespace mariana::train {
 
+// h [rows, width] (overwritten).
 template <typename T>
-void swiglu_forward(const T* gate, const T* up, int64_t n, T* h, ThreadPool& pool);
+void swiglu_forward(const T* gate_up, int64_t rows, int64_t width, T* h, ThreadPool& pool);
 
-// dg += dh ⊙ u ⊙ σ(g)(1 + g(1 - σ(g))); du += dh ⊙ silu(g).
+// dgate_up [rows, 2·width] (overwritten): [dh ⊙ u ⊙ σ(g)(1 + g(1 - σ(g))), dh ⊙ silu(g)].
 template <typename T>
-void swiglu_backward(const T* gate, const T* up, const T* dh, int64_t n, T* dgate, T* dup, ThreadPool& pool);
+void swiglu_backward(const T* gate_up, const T* dh, int64_t rows, int64_t width, T* dgate_up, ThreadPool& pool);
 
 }  // namespace mariana::train
