@@ -17,9 +17,6 @@ struct Linear {
     // The tensors `stem`.weight and, with has_bias, `stem`.bias (Error if missing).
     static Linear find(const ParameterSet& layout, const std::string& stem, bool has_bias = false);
 
-    // The projection onto outputs [first, first + count) alone (bias not included).
-    Linear rows(int64_t first, int64_t count) const { return {weight + first * in, -1, in, count}; }
-
     // y [n, out] (overwritten).
     template <typename T>
     void forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const;

@@ -27,9 +27,7 @@ MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const st
     } else {
         q_proj_ = Linear::find(layout, prefix + "q_proj");
     }
-    const Linear kv_a = Linear::find(layout, prefix + "kv_a_proj_with_mqa");
-    kv_latent_proj_ = kv_a.rows(0, R_);
-    kv_rope_proj_ = kv_a.rows(R_, dr_);
+    kv_a_proj_ = Linear::find(layout, prefix + "kv_a_proj_with_mqa");
 }
 
 template <typename T>
@@ -48,13 +46,18 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     } else {
         q_proj_.forward(w, x, N, q_.data(), pool);
     }
+    // One product for the latent and the rope key (x is packed once), then split.
+    kv_a_.resize(size_t(N * (R_ + dr_)));
     latent_.resize(size_t(N * R_));
     c_.resize(size_t(N * R_));
     c_rstd_.resize(size_t(N));
     k_pe_.resize(size_t(N * dr_));
-    kv_latent_proj_.forward(w, x, N, latent_.data(), pool);
+    kv_a_proj_.forward(w, x, N, kv_a_.data(), pool);
+    for (int64_t n = 0; n < N; ++n) {
+        std::copy_n(kv_a_.data() + n * (R_ + dr_), R_, latent_.data() + n * R_);
+        std::copy_n(kv_a_.data() + n * (R_ + dr_) + R_, dr_, k_pe_.data() + n * dr_);
+    }
     rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data(), pool);
-    kv_rope_proj_.forward(w, x, N, k_pe_.data(), pool);
     for (int64_t b = 0; b < B; ++b) {
         rope_forward(q_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
                      cos_sin_.data());
@@ -125,8 +128,12 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dlatent_.assign(latent_.size(), T(0));
     rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, dlatent_.data(),
                       w.grad(kv_a_norm_), pool);
-    kv_latent_proj_.backward(w, x, dlatent_.data(), N, dx, pool);
-    kv_rope_proj_.backward(w, x, dk_pe_.data(), N, dx, pool);
+    dkv_a_.resize(kv_a_.size());
+    for (int64_t n = 0; n < N; ++n) {
+        std::copy_n(dlatent_.data() + n * R_, R_, dkv_a_.data() + n * (R_ + dr_));
+        std::copy_n(dk_pe_.data() + n * dr_, dr_, dkv_a_.data() + n * (R_ + dr_) + R_);
+    }
+    kv_a_proj_.backward(w, x, dkv_a_.data(), N, dx, pool);
 
     if (Rq_ > 0) {
         dq_a_n_.assign(q_a_n_.size(), T(0));
