@@ -30,38 +30,50 @@ struct TilePlan {
     {
         kernels->gemm_pack(k_step, src, vector_stride, element_stride, count, kc, width, out);
     }
-    // a_rows_apart as in KernelTable::gemm_tile; the bf16 kernel takes packed rows only.
-    void tile(int64_t steps, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m, int n,
-              bool accumulate) const
+    // Strides as in KernelTable::gemm_tile; the bf16 kernel takes panels only (row stride 1).
+    void tile(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,
+              int64_t ldc, int m, int n, bool accumulate) const
     {
-        if (bf16) return gemm_tile_bf16_avx512(steps, a, b, c, ldc, m, n, accumulate);
-        kernels->gemm_tile(steps, a, a_rows_apart, b, c, ldc, m, n, accumulate);
+        if (bf16) return gemm_tile_bf16_avx512(steps, a, a_step_stride, b, c, ldc, m, n, accumulate);
+        kernels->gemm_tile(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
     }
 };
 
-// The rows of A one register tile multiplies: packed k-major (rows_apart 0) or rows
-// rows_apart words apart.
+// The rows of A one register tile multiplies: element (i, step s) at
+// data[i·row_stride + s·step_stride].
 struct ATile {
     const float* data;
-    int64_t rows_apart;
+    int64_t row_stride, step_stride;
 };
 
-// Rows [t0·R, t1·R) × k-range [p0, p0 + kc) of A, staged for the micro-kernel. float32
-// rows stored with k contiguous are read in place (all but a last tile that runs past m):
-// that saves transposing them, which costs most on products with few columns. Everything
-// else is packed k-major, tile by tile, with zero rows past m. (Converted bfloat16 rows
-// read in place measured slower than packed ones, so bf16 always packs.)
+// Rows [t0·R, t1·R) × k-range [p0, p0 + kc) of A, staged for the micro-kernel, one of three
+// ways by how A is stored:
+//  - float32 rows with k contiguous are read in place (all but a last tile that runs past
+//    m), which saves transposing them; that costs most on products with few columns.
+//  - Rows adjacent in memory (A a transposed view, as dYᵀ in a weight gradient) are packed
+//    for all the tiles at once into one panel [steps, (t1 - t0)·R], a tile reading its R
+//    columns of it: each step is a run of memory, read and written in full vectors.
+//  - Anything else is packed k-major tile by tile, [steps, R] each. (bfloat16 rows read in
+//    place measured slower than packed ones, so bf16 always packs.)
+// Rows past m are zero.
 class AStage {
 public:
     AStage(const TilePlan& plan, MatrixView a, int64_t m, int64_t t0, int64_t t1, int64_t p0, int64_t kc,
            std::vector<float>& buffer)
-        : plan_(plan), a_(a), m_(m), t0_(t0), p0_(p0), steps_((kc + plan.k_step - 1) / plan.k_step)
+        : plan_(plan), a_(a), m_(m), t0_(t0), p0_(p0), steps_((kc + plan.k_step - 1) / plan.k_step),
+          width_((t1 - t0) * plan.rows)
     {
         const int R = plan.rows;
-        rows_contiguous_ = a.col_stride == 1 && !plan.bf16;
-        buffer.resize(size_t((t1 - t0) * R * steps_));
+        rows_in_place_ = a.col_stride == 1 && !plan.bf16;
+        one_panel_ = a.row_stride == 1 && a.col_stride != 1;
+        buffer.resize(size_t(width_ * steps_));
         staged_ = buffer.data();
         const float* src = a.data + p0 * a.col_stride;
+        if (one_panel_) {
+            const int64_t r0 = t0 * R;
+            plan.pack(src + r0, 1, a.col_stride, std::clamp<int64_t>(m - r0, 0, width_), kc, int(width_), staged_);
+            return;
+        }
         for (int64_t t = t0; t < t1; ++t) {
             if (in_place(t)) continue;
             const int64_t r = t * R;
@@ -72,17 +84,19 @@ public:
 
     ATile tile(int64_t t) const
     {
-        if (in_place(t)) return {a_.data + t * plan_.rows * a_.row_stride + p0_, a_.row_stride};
-        return {staged_ + (t - t0_) * steps_ * plan_.rows, 0};
+        const int R = plan_.rows;
+        if (one_panel_) return {staged_ + (t - t0_) * R, 1, width_};
+        if (in_place(t)) return {a_.data + t * R * a_.row_stride + p0_, a_.row_stride, 1};
+        return {staged_ + (t - t0_) * steps_ * R, 1, R};
     }
 
 private:
-    bool in_place(int64_t t) const { return rows_contiguous_ && (t + 1) * plan_.rows <= m_; }
+    bool in_place(int64_t t) const { return rows_in_place_ && (t + 1) * plan_.rows <= m_; }
 
     const TilePlan& plan_;
     MatrixView a_;
-    int64_t m_, t0_, p0_, steps_;
-    bool rows_contiguous_;
+    int64_t m_, t0_, p0_, steps_, width_;  // width_: rows staged, (t1 - t0)·R
+    bool rows_in_place_, one_panel_;
     float* staged_;
 };
 
@@ -128,7 +142,8 @@ void multiply_tiles(const TilePlan& plan, const AStage& stage, int64_t t0, int64
         for (int64_t t = t0; t < t1; ++t) {
             const int rm = int(std::min<int64_t>(R, m - t * R));
             const ATile rows = stage.tile(t);
-            plan.tile(steps, rows.data, rows.rows_apart, b + q * panel_stride, c + t * R * ldc + col, ldc, rm, cn, add);
+            plan.tile(steps, rows.data, rows.row_stride, rows.step_stride, b + q * panel_stride, c + t * R * ldc + col,
+                      ldc, rm, cn, add);
         }
     }
 }

@@ -8,8 +8,8 @@
 
 namespace mariana {
 
-void gemm_tile_bf16_avx512(int64_t steps, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
-                           bool accumulate)
+void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_step_stride, const float* b, float* c,
+                           int64_t ldc, int m, int n, bool accumulate)
 {
     constexpr int R = kGemmBf16Rows, W = 16;
     __m512 acc[R][2];
@@ -19,7 +19,7 @@ void gemm_tile_bf16_avx512(int64_t steps, const float* a, const float* b, float*
         const __m512bh b1 = (__m512bh)_mm512_loadu_ps(b + s * 2 * W + W);
 #pragma GCC unroll 16
         for (int i = 0; i < R; ++i) {
-            const __m512bh ai = (__m512bh)_mm512_set1_ps(a[s * R + i]);  // one pair, every lane
+            const __m512bh ai = (__m512bh)_mm512_set1_ps(a[s * a_step_stride + i]);  // one pair, every lane
             acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
             acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         }

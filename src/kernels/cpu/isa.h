@@ -29,12 +29,12 @@ struct KernelTable {
     // Σ y[i], summed in an order fixed by n alone.
     float (*exp_affine)(const float* x, float a, float b, int64_t n, float* y);
     // The GEMM micro-kernel (kernels/gemm.h): a gemm_rows × gemm_cols tile of C from a
-    // k-major packed panel b [k, gemm_cols] and gemm_rows rows of A, either packed k-major
-    // too, a [k, gemm_rows] (a_rows_apart 0), or as stored: row i at a + i·a_rows_apart,
-    // k contiguous. Stores (or with accumulate, adds) its first m rows and n columns, rows
-    // ldc apart.
-    void (*gemm_tile)(int64_t k, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m,
-                      int n, bool accumulate);
+    // k-major packed panel b [k, gemm_cols] and gemm_rows rows of A, element (i, p) at
+    // a[i·a_row_stride + p·a_step_stride] with one of the strides 1: a k-major panel (rows
+    // adjacent, steps a_step_stride apart) or rows as stored (k contiguous). Stores (or with
+    // accumulate, adds) its first m rows and n columns, rows ldc apart.
+    void (*gemm_tile)(int64_t k, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b,
+                      float* c, int64_t ldc, int m, int n, bool accumulate);
     int gemm_rows, gemm_cols;
     // Packs an operand for gemm_tile (kernels/cpu/gemm_pack.h).
     void (*gemm_pack)(int k_step, const float* src, int64_t vector_stride, int64_t element_stride, int64_t count,

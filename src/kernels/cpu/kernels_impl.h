@@ -203,12 +203,12 @@ float exp_affine(const float* x, float a, float b, int64_t n, float* y)
 
 // The GEMM micro-kernel: C[i, j] (+)= Σ_p A(p, i) · b[p·2W + j] over a tile of
 // R = V::kGemmRows rows and 2W columns, b packed k-major (kernels/gemm.cpp). A(p, i) is
-// a[p·R + i] when A is packed k-major too (a_rows_apart 0), or a[i·a_rows_apart + p] when
-// the tile reads A's rows where they are stored, which saves transposing them.
+// a[p·step + i] when A's rows are adjacent in a k-major panel (kPanel), or a[i·rows + p]
+// when the tile reads A's rows where they are stored, which saves transposing them.
 // R × 2 accumulators stay in registers; each step loads two vectors of b and broadcasts
 // R values of a. Only the first m rows and n columns of the tile are stored.
-template <bool kPacked>
-void gemm_tile_of(int64_t k, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m,
+template <bool kPanel>
+void gemm_tile_of(int64_t k, const float* a, int64_t rows, int64_t step, const float* b, float* c, int64_t ldc, int m,
                   int n, bool accumulate)
 {
     using F = typename V::F;
@@ -219,7 +219,7 @@ void gemm_tile_of(int64_t k, const float* a, int64_t a_rows_apart, const float* 
         const F b0 = V::load(b + p * 2 * W), b1 = V::load(b + p * 2 * W + W);
 #pragma GCC unroll 16
         for (int i = 0; i < R; ++i) {
-            const F ai = V::set1(kPacked ? a[p * R + i] : a[i * a_rows_apart + p]);
+            const F ai = V::set1(kPanel ? a[p * step + i] : a[i * rows + p]);
             acc[i][0] = V::fma(ai, b0, acc[i][0]);
             acc[i][1] = V::fma(ai, b1, acc[i][1]);
         }
@@ -236,9 +236,9 @@ void gemm_tile_of(int64_t k, const float* a, int64_t a_rows_apart, const float* 
     }
 }
 
-void gemm_tile(int64_t k, const float* a, int64_t a_rows_apart, const float* b, float* c, int64_t ldc, int m, int n,
-               bool accumulate)
+void gemm_tile(int64_t k, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,
+               int64_t ldc, int m, int n, bool accumulate)
 {
-    if (a_rows_apart == 0) gemm_tile_of<true>(k, a, 0, b, c, ldc, m, n, accumulate);
-    else gemm_tile_of<false>(k, a, a_rows_apart, b, c, ldc, m, n, accumulate);
+    if (a_row_stride == 1) gemm_tile_of<true>(k, a, 1, a_step_stride, b, c, ldc, m, n, accumulate);
+    else gemm_tile_of<false>(k, a, a_row_stride, 1, b, c, ldc, m, n, accumulate);
 }
