@@ -19,15 +19,16 @@ void visit_layer(const ModelConfig& c, int64_t index, DeepSeekLayer& layer, bool
     vec("input_layernorm.weight", H, TensorRole::norm, layer.attn_norm);
     vec("post_attention_layernorm.weight", H, TensorRole::norm, layer.ffn_norm);
 
+    // The two projections of x first, one after the other: training stores tensors in this
+    // order and runs the pair as one product.
     MlaWeights& a = layer.attn;
-    if (c.q_lora_rank == 0) {
-        mat("self_attn.q_proj.weight", nh * c.qk_head_dim(), H, TensorRole::linear, a.q_proj);
-    } else {
-        mat("self_attn.q_a_proj.weight", c.q_lora_rank, H, TensorRole::linear, a.q_a_proj);
+    if (c.q_lora_rank == 0) mat("self_attn.q_proj.weight", nh * c.qk_head_dim(), H, TensorRole::linear, a.q_proj);
+    else mat("self_attn.q_a_proj.weight", c.q_lora_rank, H, TensorRole::linear, a.q_a_proj);
+    mat("self_attn.kv_a_proj_with_mqa.weight", c.kv_lora_rank + c.qk_rope_head_dim, H, TensorRole::linear, a.kv_a_proj);
+    if (c.q_lora_rank > 0) {
         vec("self_attn.q_a_layernorm.weight", c.q_lora_rank, TensorRole::norm, a.q_a_norm);
         mat("self_attn.q_b_proj.weight", nh * c.qk_head_dim(), c.q_lora_rank, TensorRole::linear, a.q_b_proj);
     }
-    mat("self_attn.kv_a_proj_with_mqa.weight", c.kv_lora_rank + c.qk_rope_head_dim, H, TensorRole::linear, a.kv_a_proj);
     vec("self_attn.kv_a_layernorm.weight", c.kv_lora_rank, TensorRole::norm, a.kv_a_norm);
     mat("self_attn.kv_b_proj.weight", nh * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, TensorRole::linear,
         a.kv_b_proj);

@@ -14,6 +14,18 @@ Linear Linear::find(const ParameterSet& layout, const std::string& stem, bool ha
     return linear;
 }
 
+Linear Linear::stacked(const ParameterSet& layout, const std::vector<std::string>& stems)
+{
+    Linear all = find(layout, stems.at(0));
+    for (size_t i = 1; i < stems.size(); ++i) {
+        const Linear next = find(layout, stems[i]);
+        if (next.in != all.in || next.weight != all.weight + all.out * all.in)
+            fail("'{}.weight' does not follow '{}.weight' in memory with the same input size", stems[i], stems[i - 1]);
+        all.out += next.out;
+    }
+    return all;
+}
+
 template <typename T>
 void Linear::forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const
 {

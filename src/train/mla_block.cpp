@@ -7,8 +7,44 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 
 namespace mariana::train {
+
+namespace {
+
+// The column blocks of a [rows, Σ widths] matrix to their own [rows, width] arrays, and back.
+template <typename T>
+void split_columns(const T* all, int64_t rows, std::initializer_list<std::pair<T*, int64_t>> parts, ThreadPool& pool)
+{
+    int64_t width = 0;
+    for (const auto& part : parts) width += part.second;
+    pool.parallel_for(rows, 256, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const T* src = all + r * width;
+            for (const auto& [dst, w] : parts) {
+                std::copy_n(src, w, dst + r * w);
+                src += w;
+            }
+        }
+    });
+}
+
+template <typename T>
+void join_columns(std::initializer_list<std::pair<const T*, int64_t>> parts, int64_t rows, T* all, ThreadPool& pool)
+{
+    int64_t width = 0;
+    for (const auto& part : parts) width += part.second;
+    pool.parallel_for(rows, 256, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            T* dst = all + r * width;
+            for (const auto& [src, w] : parts) dst = std::copy_n(src + r * w, w, dst);
+        }
+    });
+}
+
+}  // namespace
 
 template <typename T>
 MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
@@ -20,14 +56,11 @@ MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const st
       kv_a_norm_(layout.find(prefix + "kv_a_layernorm.weight").offset),
       inv_freq_(rope_inv_frequencies(c.rope, c.qk_rope_head_dim))
 {
+    x_proj_ = Linear::stacked(layout, {prefix + (Rq_ > 0 ? "q_a_proj" : "q_proj"), prefix + "kv_a_proj_with_mqa"});
     if (Rq_ > 0) {
-        q_a_proj_ = Linear::find(layout, prefix + "q_a_proj");
         q_a_norm_ = layout.find(prefix + "q_a_layernorm.weight").offset;
         q_b_proj_ = Linear::find(layout, prefix + "q_b_proj");
-    } else {
-        q_proj_ = Linear::find(layout, prefix + "q_proj");
     }
-    kv_a_proj_ = Linear::find(layout, prefix + "kv_a_proj_with_mqa");
 }
 
 template <typename T>
@@ -36,26 +69,23 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     const int64_t N = B * S, qk = dn_ + dr_;
     if (int64_t(cos_sin_.size()) != S * dr_) cos_sin_ = rope_table<T>(inv_freq_, dr_, S, rotation_scale_);
     q_.resize(size_t(N * nh_ * qk));
-    if (Rq_ > 0) {
-        q_a_.resize(size_t(N * Rq_));
-        q_a_n_.resize(size_t(N * Rq_));
-        q_a_rstd_.resize(size_t(N));
-        q_a_proj_.forward(w, x, N, q_a_.data(), pool);
-        rms_norm_forward(q_a_.data(), w.at(q_a_norm_), N, Rq_, eps_, q_a_n_.data(), q_a_rstd_.data(), pool);
-        q_b_proj_.forward(w, q_a_n_.data(), N, q_.data(), pool);
-    } else {
-        q_proj_.forward(w, x, N, q_.data(), pool);
-    }
-    // One product for the latent and the rope key (x is packed once), then split.
-    kv_a_.resize(size_t(N * (R_ + dr_)));
     latent_.resize(size_t(N * R_));
     c_.resize(size_t(N * R_));
     c_rstd_.resize(size_t(N));
     k_pe_.resize(size_t(N * dr_));
-    kv_a_proj_.forward(w, x, N, kv_a_.data(), pool);
-    for (int64_t n = 0; n < N; ++n) {
-        std::copy_n(kv_a_.data() + n * (R_ + dr_), R_, latent_.data() + n * R_);
-        std::copy_n(kv_a_.data() + n * (R_ + dr_) + R_, dr_, k_pe_.data() + n * dr_);
+    // Everything read from x in one product, then split: the query (or its low-rank q_a),
+    // the latent and the rope key.
+    if (Rq_ > 0) q_a_.resize(size_t(N * Rq_));
+    T* const query = Rq_ > 0 ? q_a_.data() : q_.data();
+    x_proj_out_.resize(size_t(N * x_proj_.out));
+    x_proj_.forward(w, x, N, x_proj_out_.data(), pool);
+    split_columns<T>(x_proj_out_.data(), N, {{query, x_proj_.out - R_ - dr_}, {latent_.data(), R_}, {k_pe_.data(), dr_}},
+                     pool);
+    if (Rq_ > 0) {
+        q_a_n_.resize(size_t(N * Rq_));
+        q_a_rstd_.resize(size_t(N));
+        rms_norm_forward(q_a_.data(), w.at(q_a_norm_), N, Rq_, eps_, q_a_n_.data(), q_a_rstd_.data(), pool);
+        q_b_proj_.forward(w, q_a_n_.data(), N, q_.data(), pool);
     }
     rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data(), pool);
     for (int64_t b = 0; b < B; ++b) {
@@ -128,23 +158,18 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dlatent_.assign(latent_.size(), T(0));
     rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, dlatent_.data(),
                       w.grad(kv_a_norm_), pool);
-    dkv_a_.resize(kv_a_.size());
-    for (int64_t n = 0; n < N; ++n) {
-        std::copy_n(dlatent_.data() + n * R_, R_, dkv_a_.data() + n * (R_ + dr_));
-        std::copy_n(dk_pe_.data() + n * dr_, dr_, dkv_a_.data() + n * (R_ + dr_) + R_);
-    }
-    kv_a_proj_.backward(w, x, dkv_a_.data(), N, dx, pool);
-
     if (Rq_ > 0) {
         dq_a_n_.assign(q_a_n_.size(), T(0));
         q_b_proj_.backward(w, q_a_n_.data(), dq_.data(), N, dq_a_n_.data(), pool);
         dq_a_.assign(q_a_.size(), T(0));
         rms_norm_backward(q_a_.data(), w.at(q_a_norm_), q_a_rstd_.data(), dq_a_n_.data(), N, Rq_, dq_a_.data(),
                           w.grad(q_a_norm_), pool);
-        q_a_proj_.backward(w, x, dq_a_.data(), N, dx, pool);
-    } else {
-        q_proj_.backward(w, x, dq_.data(), N, dx, pool);
     }
+    const T* const dquery = Rq_ > 0 ? dq_a_.data() : dq_.data();
+    dx_proj_.resize(x_proj_out_.size());
+    join_columns<T>({{dquery, x_proj_.out - R_ - dr_}, {dlatent_.data(), R_}, {dk_pe_.data(), dr_}}, N,
+                    dx_proj_.data(), pool);
+    x_proj_.backward(w, x, dx_proj_.data(), N, dx, pool);
 }
 
 template class MlaBlock<float>;

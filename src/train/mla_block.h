@@ -28,8 +28,10 @@ private:
     T eps_;
     double scale_;  // softmax scale with YaRN's mscale correction
     double rotation_scale_;
-    Linear q_proj_, q_a_proj_, q_b_proj_;  // q_proj, or q_a_proj and q_b_proj
-    Linear kv_a_proj_;  // kv_a_proj_with_mqa: R latent rows, then dr rope-key rows
+    // The projections of x, stored one after the other (as the architecture declares them):
+    // q_proj or q_a_proj, then kv_a_proj_with_mqa's R latent rows and dr rope-key rows.
+    Linear x_proj_;
+    Linear q_b_proj_;  // with q_lora
     Linear kv_b_proj_, o_proj_;
     int64_t q_a_norm_ = -1, kv_a_norm_;
     std::vector<float> inv_freq_;
@@ -38,14 +40,14 @@ private:
     // Activations, N = sequences·length rows.
     LargeVector<T> q_a_, q_a_n_, q_a_rstd_;  // [N, Rq], [N]: the low-rank query path
     LargeVector<T> q_;                        // [N, nh·(dn+dr)], rope part rotated
-    LargeVector<T> kv_a_;                     // [N, R + dr] kv_a_proj_with_mqa(x)
+    LargeVector<T> x_proj_out_;               // [N, x_proj_.out] before the split
     LargeVector<T> latent_, c_, c_rstd_;      // [N, R] before and after kv_a_layernorm
     LargeVector<T> k_pe_;                     // [N, dr] rotated
     LargeVector<T> kv_;                       // [N, nh·(dn+dv)] kv_b_proj(c)
     LargeVector<T> k_, v_;                    // [N, nh·(dn+dr)], [N, nh·dv]
     LargeVector<T> lse_, attn_;               // [B, nh, S] softmax log-sums, [N, nh·dv]
     // Gradient scratch.
-    LargeVector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dkv_a_, dq_a_n_, dq_a_;
+    LargeVector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_, dx_proj_;
 };
 
 }  // namespace mariana::train

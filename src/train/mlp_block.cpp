@@ -1,26 +1,12 @@
 #include "train/mlp_block.h"
 
-#include "core/error.h"
 #include "train/swiglu.h"
 
 namespace mariana::train {
 
-namespace {
-
-Linear gate_and_up(const ParameterSet& layout, const std::string& prefix)
-{
-    const Linear gate = Linear::find(layout, prefix + "gate_proj"), up = Linear::find(layout, prefix + "up_proj");
-    if (up.in != gate.in || up.out != gate.out || up.weight != gate.weight + gate.out * gate.in)
-        fail("'{}gate_proj.weight' and '{}up_proj.weight' are not two equal matrices stored one after the other",
-             prefix, prefix);
-    return {gate.weight, -1, gate.in, 2 * gate.out};
-}
-
-}  // namespace
-
 template <typename T>
 MlpBlock<T>::MlpBlock(const ParameterSet& layout, const std::string& prefix)
-    : gate_up_(gate_and_up(layout, prefix)), down_(Linear::find(layout, prefix + "down_proj"))
+    : gate_up_(Linear::stacked(layout, {prefix + "gate_proj", prefix + "up_proj"})), down_(Linear::find(layout, prefix + "down_proj"))
 {
 }
 
