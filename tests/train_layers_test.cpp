@@ -61,10 +61,12 @@ TEST(TrainLayers, LinearGradients)
         matmul_nt(x.data(), w.data(), n, k, m, y.data(), pool);
         return weighted_sum(r, y);
     };
-    Vec dx(n * k), dw(m * k);
-    matmul_nn_add(r.data(), w.data(), n, m, k, dx.data(), pool);
+    Vec dx(n * k), dx_overwritten(n * k, 99.0), dw(m * k);
+    matmul_nn(r.data(), w.data(), n, m, k, dx.data(), true, pool);
+    matmul_nn(r.data(), w.data(), n, m, k, dx_overwritten.data(), false, pool);
     matmul_tn_add(r.data(), x.data(), n, m, k, dw.data(), pool);
     expect_gradient("x", x, dx, loss);
+    expect_gradient("x (overwritten)", x, dx_overwritten, loss);
     expect_gradient("w", w, dw, loss);
 }
 
@@ -75,11 +77,11 @@ TEST(TrainLayers, FloatProductsMatchDouble)
         const Vec x = random_vec(n * k, 4), w = random_vec(m * k, 5), dy = random_vec(n * m, 6);
         const std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()), dyf(dy.begin(), dy.end());
         Vec y(n * m), dx(n * k), dw(m * k);
-        std::vector<float> yf(n * m), dxf(n * k), dwf(m * k);
+        std::vector<float> yf(n * m), dxf(n * k, 99.0f), dwf(m * k);  // dxf is overwritten
         matmul_nt(x.data(), w.data(), n, k, m, y.data(), pool);
         matmul_nt(xf.data(), wf.data(), n, k, m, yf.data(), pool);
-        matmul_nn_add(dy.data(), w.data(), n, m, k, dx.data(), pool);
-        matmul_nn_add(dyf.data(), wf.data(), n, m, k, dxf.data(), pool);
+        matmul_nn(dy.data(), w.data(), n, m, k, dx.data(), true, pool);
+        matmul_nn(dyf.data(), wf.data(), n, m, k, dxf.data(), false, pool);
         matmul_tn_add(dy.data(), x.data(), n, m, k, dw.data(), pool);
         matmul_tn_add(dyf.data(), xf.data(), n, m, k, dwf.data(), pool);
         for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(yf[i], y[i], 1e-4 * std::sqrt(double(k)));

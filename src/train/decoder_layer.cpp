@@ -1,5 +1,6 @@
 #include "train/decoder_layer.h"
 
+#include "train/elementwise.h"
 #include "train/rms_norm.h"
 
 #include <algorithm>
@@ -33,12 +34,12 @@ void DecoderLayer<T>::forward(const WeightsView<T>& w, const T* h_in, int64_t B,
 
     rms_norm_forward(h_in, w.at(attn_norm_), N, H, eps_, x_attn_.data(), rstd_attn_.data(), pool);
     attention_->forward(w, x_attn_.data(), B, S, branch_.data(), pool);
-    for (int64_t i = 0; i < N * H; ++i) h_mid_[size_t(i)] = h_in[i] + branch_[size_t(i)];
+    add(h_in, branch_.data(), N * H, h_mid_.data(), pool);
 
     rms_norm_forward(h_mid_.data(), w.at(ffn_norm_), N, H, eps_, x_ffn_.data(), rstd_ffn_.data(), pool);
     if (moe_) moe_->forward(w, x_ffn_.data(), B, S, branch_.data(), pool);
     else mlp_->forward(w, x_ffn_.data(), N, branch_.data(), pool);
-    for (int64_t i = 0; i < N * H; ++i) h_out[i] = h_mid_[size_t(i)] + branch_[size_t(i)];
+    add(h_mid_.data(), branch_.data(), N * H, h_out, pool);
 }
 
 template <typename T>

@@ -2,6 +2,8 @@
 
 #include "kernels/gemm.h"
 
+#include <algorithm>
+
 namespace mariana::train {
 
 // float: the blocked kernel. The views turn each product into C (+)= A·B.
@@ -13,10 +15,10 @@ void matmul_nt<float>(const float* x, const float* w, int64_t n, int64_t k, int6
 }
 
 template <>
-void matmul_nn_add<float>(const float* dy, const float* w, int64_t n, int64_t m, int64_t k, float* dx, ThreadPool& pool,
-                          GemmPrecision precision)
+void matmul_nn<float>(const float* dy, const float* w, int64_t n, int64_t m, int64_t k, float* dx, bool accumulate,
+                      ThreadPool& pool, GemmPrecision precision)
 {
-    gemm(n, k, m, {dy, m, 1}, {w, k, 1}, dx, k, true, pool, precision);
+    gemm(n, k, m, {dy, m, 1}, {w, k, 1}, dx, k, accumulate, pool, precision);
 }
 
 template <>
@@ -40,9 +42,10 @@ void matmul_nt<double>(const double* x, const double* w, int64_t n, int64_t k, i
 }
 
 template <>
-void matmul_nn_add<double>(const double* dy, const double* w, int64_t n, int64_t m, int64_t k, double* dx, ThreadPool&,
-                           GemmPrecision)
+void matmul_nn<double>(const double* dy, const double* w, int64_t n, int64_t m, int64_t k, double* dx, bool accumulate,
+                       ThreadPool&, GemmPrecision)
 {
+    if (!accumulate) std::fill_n(dx, n * k, 0.0);
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < m; ++j)
             for (int64_t p = 0; p < k; ++p) dx[i * k + p] += dy[i * m + j] * w[j * k + p];

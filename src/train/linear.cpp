@@ -37,9 +37,10 @@ void Linear::forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, Threa
 }
 
 template <typename T>
-void Linear::backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t n, T* dx, ThreadPool& pool) const
+void Linear::backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t n, T* dx, ThreadPool& pool,
+                      Into into) const
 {
-    if (dx) matmul_nn_add(dy, w.at(weight), n, out, in, dx, pool, w.precision);
+    if (dx) matmul_nn(dy, w.at(weight), n, out, in, dx, into == Into::add, pool, w.precision);
     matmul_tn_add(dy, x, n, out, in, w.grad(weight), pool, w.precision);
     if (bias < 0) return;
     T* db = w.grad(bias);
@@ -49,7 +50,7 @@ void Linear::backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t 
 
 #define MARIANA_INSTANTIATE(T)                                                                                \
     template void Linear::forward<T>(const WeightsView<T>&, const T*, int64_t, T*, ThreadPool&) const;        \
-    template void Linear::backward<T>(const WeightsView<T>&, const T*, const T*, int64_t, T*, ThreadPool&) const;
+    template void Linear::backward<T>(const WeightsView<T>&, const T*, const T*, int64_t, T*, ThreadPool&, Into) const;
 MARIANA_INSTANTIATE(float)
 MARIANA_INSTANTIATE(double)
 #undef MARIANA_INSTANTIATE

@@ -11,6 +11,9 @@
 
 namespace mariana::train {
 
+// Whether a backward adds the input's gradient into its buffer or replaces what is there.
+enum class Into { add, overwrite };
+
 struct Linear {
     int64_t weight = -1, bias = -1;  // offsets; bias -1 when there is none
     int64_t in = 0, out = 0;
@@ -26,9 +29,11 @@ struct Linear {
     template <typename T>
     void forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const;
 
-    // dx [n, in] += dy·W when dx is not null; dW += dyᵀ·x; db += Σ_rows dy.
+    // dx [n, in] += dy·W when dx is not null (or = with Into::overwrite, which spares the
+    // caller zeroing a buffer this alone writes); dW += dyᵀ·x; db += Σ_rows dy.
     template <typename T>
-    void backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t n, T* dx, ThreadPool& pool) const;
+    void backward(const WeightsView<T>& w, const T* x, const T* dy, int64_t n, T* dx, ThreadPool& pool,
+                  Into into = Into::add) const;
 };
 
 }  // namespace mariana::train

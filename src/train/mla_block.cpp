@@ -88,25 +88,29 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
         q_b_proj_.forward(w, q_a_n_.data(), N, q_.data(), pool);
     }
     rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data(), pool);
-    for (int64_t b = 0; b < B; ++b) {
-        rope_forward(q_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
-                     cos_sin_.data());
-        rope_forward(k_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved}, cos_sin_.data());
-    }
+    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            rope_forward(q_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
+                         cos_sin_.data());
+            rope_forward(k_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved}, cos_sin_.data());
+        }
+    });
 
     // Per-head keys [k_nope_h, k_pe] and values from kv_b_proj's [nh, dn + dv] rows.
     kv_.resize(size_t(N * nh_ * (dn_ + dv_)));
     k_.resize(size_t(N * nh_ * qk));
     v_.resize(size_t(N * nh_ * dv_));
     kv_b_proj_.forward(w, c_.data(), N, kv_.data(), pool);
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t h = 0; h < nh_; ++h) {
-            const T* kv = kv_.data() + (n * nh_ + h) * (dn_ + dv_);
-            T* k = k_.data() + (n * nh_ + h) * qk;
-            std::copy_n(kv, dn_, k);
-            std::copy_n(k_pe_.data() + n * dr_, dr_, k + dn_);
-            std::copy_n(kv + dn_, dv_, v_.data() + (n * nh_ + h) * dv_);
-        }
+    pool.parallel_for(N, 256, [&](int64_t n0, int64_t n1) {
+        for (int64_t n = n0; n < n1; ++n)
+            for (int64_t h = 0; h < nh_; ++h) {
+                const T* kv = kv_.data() + (n * nh_ + h) * (dn_ + dv_);
+                T* k = k_.data() + (n * nh_ + h) * qk;
+                std::copy_n(kv, dn_, k);
+                std::copy_n(k_pe_.data() + n * dr_, dr_, k + dn_);
+                std::copy_n(kv + dn_, dv_, v_.data() + (n * nh_ + h) * dv_);
+            }
+    });
 
     lse_.resize(size_t(B * nh_ * S));
     attn_.resize(size_t(N * nh_ * dv_));
@@ -122,8 +126,8 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
                            ThreadPool& pool)
 {
     const int64_t N = B * S, qk = dn_ + dr_;
-    dattn_.assign(attn_.size(), T(0));
-    o_proj_.backward(w, attn_.data(), dout, N, dattn_.data(), pool);
+    dattn_.resize(attn_.size());
+    o_proj_.backward(w, attn_.data(), dout, N, dattn_.data(), pool, Into::overwrite);
 
     dq_.assign(q_.size(), T(0));
     dk_.assign(k_.size(), T(0));
@@ -138,29 +142,34 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     // Back to kv_b_proj's rows and the shared rope key, which collects every head's share.
     dkv_.resize(kv_.size());
     dk_pe_.assign(k_pe_.size(), T(0));
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t h = 0; h < nh_; ++h) {
-            T* dkv = dkv_.data() + (n * nh_ + h) * (dn_ + dv_);
-            const T* dk = dk_.data() + (n * nh_ + h) * qk;
-            std::copy_n(dk, dn_, dkv);
-            std::copy_n(dvalue_.data() + (n * nh_ + h) * dv_, dv_, dkv + dn_);
-            T* dk_pe = dk_pe_.data() + n * dr_;
-            for (int64_t i = 0; i < dr_; ++i) dk_pe[i] += dk[dn_ + i];
+    pool.parallel_for(N, 256, [&](int64_t n0, int64_t n1) {
+        for (int64_t n = n0; n < n1; ++n)
+            for (int64_t h = 0; h < nh_; ++h) {
+                T* dkv = dkv_.data() + (n * nh_ + h) * (dn_ + dv_);
+                const T* dk = dk_.data() + (n * nh_ + h) * qk;
+                std::copy_n(dk, dn_, dkv);
+                std::copy_n(dvalue_.data() + (n * nh_ + h) * dv_, dv_, dkv + dn_);
+                T* dk_pe = dk_pe_.data() + n * dr_;
+                for (int64_t i = 0; i < dr_; ++i) dk_pe[i] += dk[dn_ + i];
+            }
+    });
+    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            rope_backward(dq_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
+                          cos_sin_.data());
+            rope_backward(dk_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved},
+                          cos_sin_.data());
         }
-    for (int64_t b = 0; b < B; ++b) {
-        rope_backward(dq_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
-                      cos_sin_.data());
-        rope_backward(dk_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved}, cos_sin_.data());
-    }
+    });
 
-    dc_.assign(c_.size(), T(0));
-    kv_b_proj_.backward(w, c_.data(), dkv_.data(), N, dc_.data(), pool);
+    dc_.resize(c_.size());
+    kv_b_proj_.backward(w, c_.data(), dkv_.data(), N, dc_.data(), pool, Into::overwrite);
     dlatent_.assign(latent_.size(), T(0));
     rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, dlatent_.data(),
                       w.grad(kv_a_norm_), pool);
     if (Rq_ > 0) {
-        dq_a_n_.assign(q_a_n_.size(), T(0));
-        q_b_proj_.backward(w, q_a_n_.data(), dq_.data(), N, dq_a_n_.data(), pool);
+        dq_a_n_.resize(q_a_n_.size());
+        q_b_proj_.backward(w, q_a_n_.data(), dq_.data(), N, dq_a_n_.data(), pool, Into::overwrite);
         dq_a_.assign(q_a_.size(), T(0));
         rms_norm_backward(q_a_.data(), w.at(q_a_norm_), q_a_rstd_.data(), dq_a_n_.data(), N, Rq_, dq_a_.data(),
                           w.grad(q_a_norm_), pool);

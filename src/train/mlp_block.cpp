@@ -22,14 +22,15 @@ void MlpBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t n, T* out
 }
 
 template <typename T>
-void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool)
+void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool,
+                           Into into)
 {
     const int64_t inter = down_.in;
-    dh_.assign(size_t(n * inter), T(0));
+    dh_.resize(size_t(n * inter));
     dgate_up_.resize(gate_up_out_.size());
-    down_.backward(w, h_.data(), dout, n, dh_.data(), pool);
+    down_.backward(w, h_.data(), dout, n, dh_.data(), pool, Into::overwrite);
     swiglu_backward(gate_up_out_.data(), dh_.data(), n, inter, dgate_up_.data(), pool);
-    gate_up_.backward(w, x, dgate_up_.data(), n, dx, pool);
+    gate_up_.backward(w, x, dgate_up_.data(), n, dx, pool, into);
 }
 
 template class MlpBlock<float>;

@@ -20,8 +20,10 @@ public:
 
     // x [n, hidden] → out [n, hidden] (overwritten).
     void forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, ThreadPool& pool);
-    // For the x and n of the last forward: dx += ∂/∂x of Σ dout ⊙ out; parameter gradients added.
-    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool);
+    // For the x and n of the last forward: dx += ∂/∂x of Σ dout ⊙ out (= with Into::overwrite);
+    // parameter gradients added.
+    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool,
+                  Into into = Into::add);
 
 private:
     Linear gate_up_, down_;

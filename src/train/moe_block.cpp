@@ -1,6 +1,7 @@
 #include "train/moe_block.h"
 
 #include "model/router.h"
+#include "train/elementwise.h"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -81,7 +82,7 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     if (shared_) {
         shared_y_.resize(size_t(N * H));
         shared_->forward(w, x, N, shared_y_.data(), pool);
-        for (int64_t i = 0; i < N * H; ++i) out[i] += shared_y_[size_t(i)];
+        add(out, shared_y_.data(), N * H, out, pool);
     }
 
     // The sequence-wise balance loss: f_i from the choices, P_i from normalised scores.
@@ -128,8 +129,8 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
                 dweights_[size_t(slot)] = dot;
             }
         });
-        dxg_.assign(size_t(n * H), T(0));
-        experts_[size_t(e)].backward(w, r.x.data(), dy_.data(), n, dxg_.data(), pool);
+        dxg_.resize(size_t(n * H));
+        experts_[size_t(e)].backward(w, r.x.data(), dy_.data(), n, dxg_.data(), pool, Into::overwrite);
         pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
             for (int64_t i = i0; i < i1; ++i) {
                 T* d = dx + r.slots[size_t(i)] / K_ * H;

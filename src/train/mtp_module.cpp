@@ -59,8 +59,8 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B,
     const int64_t N = B * S, H = hidden_;
     din_.resize(size_t(N * H));
     block_.backward(w, in_.data(), dout_.data(), B, S, loss_scale, din_.data(), pool);
-    dcat_.assign(cat_.size(), T(0));
-    eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool);
+    dcat_.resize(cat_.size());
+    eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool, Into::overwrite);
 
     for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H, H, normed_.data() + n * H);
     demb_.assign(emb_.size(), T(0));

@@ -24,8 +24,8 @@ T OutputHead<T>::loss(const WeightsView<T>& w, const T* h, const int32_t* target
     // The gradient overwrites the logits row by row.
     const T total = cross_entropy(logits.data(), targets, rows, head_.out, scale, backward ? logits.data() : nullptr, pool);
     if (!backward) return total;
-    dx_.assign(x_.size(), T(0));
-    head_.backward(w, x_.data(), logits.data(), rows, dx_.data(), pool);
+    dx_.resize(x_.size());
+    head_.backward(w, x_.data(), logits.data(), rows, dx_.data(), pool, Into::overwrite);
     rms_norm_backward(h, w.at(norm_), rstd_.data(), dx_.data(), rows, head_.in, dh, w.grad(norm_), pool);
     return total;
 }

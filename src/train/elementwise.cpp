@@ -1,0 +1,16 @@
+#include "train/elementwise.h"
+
+namespace mariana::train {
+
+template <typename T>
+void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool)
+{
+    pool.parallel_for(n, 1 << 15, [=](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
+    });
+}
+
+template void add<float>(const float*, const float*, int64_t, float*, ThreadPool&);
+template void add<double>(const double*, const double*, int64_t, double*, ThreadPool&);
+
+}  // namespace mariana::train
