@@ -167,9 +167,10 @@ TEST(Kernels, GemmMatchesReferenceInEveryLayout)
                 }
 }
 
-// A B packed once serves products that read its leading rows and columns, across k blocks,
-// in float32 and bf16 (against the twin on rounded operands).
-TEST(Kernels, PackedBServesLeadingBlocks)
+// A B packed once serves products that read a block of its rows (from row 0, or from an
+// even row, within or across its k blocks of 256) and its leading columns, in float32 and
+// bf16 (against the twin on rounded operands).
+TEST(Kernels, PackedBServesBlocksOfRows)
 {
     std::mt19937 rng(14);
     const int64_t k = 300, n = 50;
@@ -186,18 +187,26 @@ TEST(Kernels, PackedBServesLeadingBlocks)
             return v;
         };
         const auto br = rounded(bk);
-        for (const auto [m, kk, nn] : {std::array<int64_t, 3>{13, 300, 50}, {5, 48, 33}, {1, 1, 1}, {30, 261, 50}, {12, 99, 17}})
+        const std::array<int64_t, 4> cases[] = {{13, 0, 300, 50}, {5, 0, 48, 33}, {1, 0, 1, 1}, {30, 0, 261, 50},
+                                                {12, 0, 99, 17},  {7, 48, 208, 50}, {9, 250, 50, 20}, {4, 256, 44, 50},
+                                                {6, 2, 255, 40}};
+        for (const auto [m, row0, kk, nn] : cases)
             for (const bool accumulate : {false, true}) {
                 const int64_t lda = kk + 3;
                 const auto a = random_vector(size_t(m * lda), rng), ar = rounded(a);
                 const int64_t ldc = nn + 2;
                 std::vector<float> want = random_vector(size_t(m * ldc), rng), got = want;
-                gemm_reference(m, nn, kk, {ar.data(), lda, 1}, {br.data(), 1, k}, want.data(), ldc, accumulate);
-                gemm_serial(m, nn, kk, {a.data(), lda, 1}, packed, got.data(), ldc, accumulate);
+                gemm_reference(m, nn, kk, {ar.data(), lda, 1}, {br.data() + row0, 1, k}, want.data(), ldc, accumulate);
+                gemm_serial(m, nn, kk, {a.data(), lda, 1}, packed, got.data(), ldc, accumulate, row0);
                 for (size_t i = 0; i < got.size(); ++i)
                     ASSERT_NEAR(got[i], want[i], 2e-5f * std::sqrt(float(kk)) * 4)
-                        << m << "x" << nn << "x" << kk << (precision == GemmPrecision::bf16 ? " bf16" : "") << " at " << i;
+                        << m << "x" << nn << "x" << kk << " from row " << row0
+                        << (precision == GemmPrecision::bf16 ? " bf16" : "") << " at " << i;
             }
+        std::vector<float> c(4);
+        const std::vector<float> a(4);
+        EXPECT_DEATH(gemm_serial(1, 1, 2, {a.data(), 2, 1}, packed, c.data(), 1, false, 1), "rows .1, 3. and 1 columns");
+        EXPECT_DEATH(gemm_serial(1, 1, 2, {a.data(), 2, 1}, packed, c.data(), 1, false, 300), "of a packed 300x50");
     }
 }
 

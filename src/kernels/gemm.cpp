@@ -216,26 +216,30 @@ void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
 }
 
 void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                 bool accumulate)
+                 bool accumulate, int64_t b_row0)
 {
-    MARIANA_CHECK(k <= b.k_ && n <= b.n_, "gemm_serial: {}x{} of a packed {}x{}", k, n, b.k_, b.n_);
-    if (trivial_product(m, n, k, c, ldc, accumulate)) return;
     const TilePlan plan = plan_for(active_kernels(), b.precision_);
+    MARIANA_CHECK(b_row0 >= 0 && b_row0 % 2 == 0 && b_row0 + k <= b.k_ && n <= b.n_,
+                  "gemm_serial: rows [{}, {}) and {} columns of a packed {}x{}", b_row0, b_row0 + k, n, b.k_, b.n_);
+    if (trivial_product(m, n, k, c, ldc, accumulate)) return;
     const int64_t width = round_up(b.n_, plan.cols), tiles = (m + plan.rows - 1) / plan.rows;
-    const int64_t panels = (n + plan.cols - 1) / plan.cols;
+    const int64_t panels = (n + plan.cols - 1) / plan.cols, block_steps = kKc / plan.k_step;
     thread_local std::vector<float> buffer;
-    const float* block = b.words_.data();
-    for (int64_t p0 = 0; p0 < k; p0 += kKc) {
-        // B's block holds its full `stored` steps per panel; this product reads the first `steps`.
-        const int64_t kc = std::min(kKc, k - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
-        const int64_t stored = (std::min(kKc, b.k_ - p0) + plan.k_step - 1) / plan.k_step;
+    // Chunks of B's rows that stay within one of its kKc-row blocks; a block holds `stored`
+    // steps per panel, of which this chunk reads `steps` from step `first`.
+    for (int64_t row = b_row0; row < b_row0 + k;) {
+        const int64_t block = row / kKc, block_end = std::min(b.k_, (block + 1) * kKc);
+        const int64_t kc = std::min(block_end, b_row0 + k) - row, steps = (kc + plan.k_step - 1) / plan.k_step;
+        const int64_t stored = (block_end - block * kKc + plan.k_step - 1) / plan.k_step;
+        const int64_t first = (row - block * kKc) / plan.k_step;
+        const float* words = b.words_.data() + block * block_steps * width + first * plan.cols;
         for (int64_t t0 = 0; t0 < tiles; t0 += 16) {  // A's block stays in L2
             const int64_t t1 = std::min(tiles, t0 + 16);
-            const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
-            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, steps, block, stored * plan.cols, c, ldc,
-                           accumulate || p0 > 0);
+            const AStage stage(plan, a, m, t0, t1, row - b_row0, kc, buffer);
+            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, steps, words, stored * plan.cols, c, ldc,
+                           accumulate || row > b_row0);
         }
-        block += stored * width;
+        row += kc;
     }
 }
 

@@ -43,26 +43,26 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, fl
 void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
                 int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision = GemmPrecision::f32);
 
-// B [k, n] packed once for several products that each read a leading block of it, its
-// first k' ≤ k rows and n' ≤ n columns: attention multiplies a head's keys, and its values,
-// by every block of query rows. A bf16 block whose k' is odd reads one more row of B
-// against a zero of A's padding, so B must be finite there.
+// B [k, n] packed once for several products that each read a block of it: rows [r, r + k')
+// and its first n' columns, r a multiple of two: attention multiplies a head's keys, and its
+// values, by every block of query rows. A bf16 product whose k' is odd reads one more row
+// of B against a zero of A's padding, so B must be finite there.
 class PackedB {
 public:
     void pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision = GemmPrecision::f32);
 
 private:
     friend void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                            bool accumulate);
+                            bool accumulate, int64_t b_row0);
     std::vector<float> words_;
     int64_t k_ = 0, n_ = 0;
     GemmPrecision precision_ = GemmPrecision::f32;
 };
 
-// C [m, n] (+)= A [m, k] · B's first k rows and n columns, on the calling thread, in B's
-// precision.
+// C [m, n] (+)= A [m, k] · B's rows [b_row0, b_row0 + k) and first n columns, on the
+// calling thread, in B's precision. b_row0 must be even.
 void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                 bool accumulate);
+                 bool accumulate, int64_t b_row0 = 0);
 
 // The plain twin for tests: one element at a time, double accumulation.
 void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

@@ -104,8 +104,8 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
 // float: each head's products as GEMMs over strided views of the token-major rows, in
 // causal blocks of kBlock rows: rows [i0, i1) see keys [0, i1) only, so the products skip
 // most of the masked half of the T × T scores. Each head's keys and values are packed for
-// the GEMM once (PackedB) and read by every block. Scores and probabilities live in
-// per-thread T × T scratch.
+// the GEMM once (PackedB) and read by every block, and in the backward so are its queries
+// and output gradients. Scores and probabilities live in per-thread T × T scratch.
 constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows
 
 template <>
@@ -145,7 +145,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
     pool.parallel_for(s.kv_heads, 1, [&](int64_t g0, int64_t g1) {
         thread_local std::vector<float> scratch;
-        thread_local PackedB keys_t, values_t, keys;  // Kᵀ, Vᵀ and K, packed once for all blocks
+        thread_local PackedB keys_t, values_t, keys, queries, douts;  // Kᵀ, Vᵀ, K, Q and dO, packed once
         scratch.resize(size_t(2 * n * n));
         float* p = scratch.data();
         float* dscore = p + n * n;
@@ -154,6 +154,8 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
             values_t.pack(s.dv, n, {v + kvh * s.dv, 1, vs}, s.precision);
             keys.pack(n, s.dk, {k + kvh * s.dk, ks, 1}, s.precision);
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
+                queries.pack(n, s.dk, {q + h * s.dk, qs, 1}, s.precision);
+                douts.pack(n, s.dv, {dout + h * s.dv, os, 1}, s.precision);
                 // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
                 // dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale; dQ = dS·K. Entries of a block's rows
                 // past the diagonal are zero, up to i1; none past i1 is read below.
@@ -178,10 +180,10 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                 // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO.
                 for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
                     const int64_t j1 = std::min(n, j0 + kBlock), cols = j1 - j0, seen = n - j0;
-                    gemm_serial(cols, s.dk, seen, {dscore + j0 * n + j0, 1, n}, {q + j0 * qs + h * s.dk, qs, 1},
-                                dk + j0 * ks + kvh * s.dk, ks, true, s.precision);
-                    gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, {dout + j0 * os + h * s.dv, os, 1},
-                                dv + j0 * vs + kvh * s.dv, vs, true, s.precision);
+                    gemm_serial(cols, s.dk, seen, {dscore + j0 * n + j0, 1, n}, queries, dk + j0 * ks + kvh * s.dk, ks,
+                                true, j0);
+                    gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, douts, dv + j0 * vs + kvh * s.dv, vs, true,
+                                j0);
                 }
             }
         }
