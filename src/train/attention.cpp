@@ -2,6 +2,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
+#include "train/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,14 +11,6 @@
 namespace mariana::train {
 
 namespace {
-
-template <typename T>
-T dot_n(const T* a, const T* b, int64_t n)
-{
-    T s = 0;
-    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
-}
 
 // Causal softmax of row i: raw scores q·k in row[0, i] become the probabilities of
 // scale · q·k. Returns the row's lse, log Σ_j exp(scale · q·k_j).
@@ -51,7 +44,8 @@ void attention_forward_loops(const T* q, const T* k, const T* v, const Attention
         for (int64_t h = h0; h < h1; ++h) {
             const int64_t kvh = h / group;
             for (int64_t i = 0; i < n; ++i) {
-                for (int64_t j = 0; j <= i; ++j) p[size_t(j)] = dot_n(q + i * qs + h * s.dk, k + j * ks + kvh * s.dk, s.dk);
+                for (int64_t j = 0; j <= i; ++j)
+                    p[size_t(j)] = sum_of_products(q + i * qs + h * s.dk, k + j * ks + kvh * s.dk, s.dk);
                 lse[h * n + i] = softmax_row(p.data(), i, T(s.scale));
                 T* o = out + i * os + h * s.dv;
                 std::fill(o, o + s.dv, T(0));
@@ -75,12 +69,12 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
                 for (int64_t i = 0; i < n; ++i) {
                     const T* qi = q + i * qs + h * s.dk;
                     const T* doi = dout + i * os + h * s.dv;
-                    for (int64_t j = 0; j <= i; ++j) p[size_t(j)] = dot_n(qi, k + j * ks + kvh * s.dk, s.dk);
+                    for (int64_t j = 0; j <= i; ++j) p[size_t(j)] = sum_of_products(qi, k + j * ks + kvh * s.dk, s.dk);
                     probabilities_from_lse(p.data(), i, T(s.scale), lse[h * n + i]);
                     // dP[j] = dO_i · v_j; dS = P ⊙ (dP - Σ P ⊙ dP).
                     T weighted = 0;
                     for (int64_t j = 0; j <= i; ++j) {
-                        dscore[size_t(j)] = dot_n(doi, v + j * vs + kvh * s.dv, s.dv);
+                        dscore[size_t(j)] = sum_of_products(doi, v + j * vs + kvh * s.dv, s.dv);
                         weighted += p[size_t(j)] * dscore[size_t(j)];
                         T* dvj = dv + j * vs + kvh * s.dv;
                         for (int64_t d = 0; d < s.dv; ++d) dvj[d] += p[size_t(j)] * doi[d];
@@ -169,8 +163,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                         float* pi = p + i * n;
                         float* d = dscore + i * n;
                         probabilities_from_lse(pi, i, float(s.scale), lse[h * n + i]);
-                        float weighted = 0;
-                        for (int64_t j = 0; j <= i; ++j) weighted += pi[j] * d[j];
+                        const float weighted = sum_of_products(pi, d, i + 1);
                         for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
                         std::fill(pi + i + 1, pi + i1, 0.0f);
                         std::fill(d + i + 1, d + i1, 0.0f);

@@ -1,5 +1,7 @@
 #include "train/elementwise.h"
 
+#include "kernels/matmul.h"
+
 namespace mariana::train {
 
 template <typename T>
@@ -8,6 +10,15 @@ void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool)
     pool.parallel_for(n, 1 << 15, [=](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
     });
+}
+
+float sum_of_products(const float* a, const float* b, int64_t n) { return dot(a, b, n); }
+
+double sum_of_products(const double* a, const double* b, int64_t n)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+    return s;
 }
 
 template void add<float>(const float*, const float*, int64_t, float*, ThreadPool&);

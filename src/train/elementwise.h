@@ -12,4 +12,10 @@ namespace mariana::train {
 template <typename T>
 void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool);
 
+// Σ a[i]·b[i] on the calling thread: for float the vector kernel (a plain loop's serial sum
+// runs at one add per FP latency; the kernel's order depends on n alone, never on threads),
+// for double (gradient checks) in index order.
+float sum_of_products(const float* a, const float* b, int64_t n);
+double sum_of_products(const double* a, const double* b, int64_t n);
+
 }  // namespace mariana::train

@@ -121,12 +121,8 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
                 const int64_t slot = r.slots[size_t(i)];
                 const T* d = dout + slot / K_ * H;
                 const T* y = r.y.data() + i * H;
-                T dot = 0;
-                for (int64_t j = 0; j < H; ++j) {
-                    dot += d[j] * y[j];
-                    dy_[size_t(i * H + j)] = weights_[size_t(slot)] * d[j];
-                }
-                dweights_[size_t(slot)] = dot;
+                for (int64_t j = 0; j < H; ++j) dy_[size_t(i * H + j)] = weights_[size_t(slot)] * d[j];
+                dweights_[size_t(slot)] = sum_of_products(d, y, H);
             }
         });
         dxg_.resize(size_t(n * H));

@@ -1,5 +1,7 @@
 #include "train/rms_norm.h"
 
+#include "train/elementwise.h"
+
 #include <cmath>
 #include <vector>
 
@@ -17,9 +19,7 @@ void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, 
     pool.parallel_for(rows, rows_per_chunk(dim), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             const T* xr = x + r * dim;
-            T sum = 0;
-            for (int64_t i = 0; i < dim; ++i) sum += xr[i] * xr[i];
-            const T s = T(1) / std::sqrt(sum / T(dim) + eps);
+            const T s = T(1) / std::sqrt(sum_of_products(xr, xr, dim) / T(dim) + eps);
             rstd[r] = s;
             for (int64_t i = 0; i < dim; ++i) y[r * dim + i] = w[i] * (xr[i] * s);
         }
@@ -34,20 +34,20 @@ void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64
     const int64_t blocks = (rows + kBlock - 1) / kBlock;
     std::vector<T> partial(size_t(blocks * dim), T(0));
     pool.parallel_for(blocks, std::max<int64_t>(1, rows_per_chunk(dim) / kBlock), [&](int64_t b0, int64_t b1) {
+        thread_local std::vector<T> g;  // dy ⊙ w of a row
+        g.resize(size_t(dim));
         for (int64_t b = b0; b < b1; ++b) {
             T* pdw = partial.data() + b * dim;
             for (int64_t r = b * kBlock; r < std::min(rows, (b + 1) * kBlock); ++r) {
                 const T* xr = x + r * dim;
                 const T* dyr = dy + r * dim;
                 const T s = rstd[r];
-                T g_dot_xhat = 0;
                 for (int64_t i = 0; i < dim; ++i) {
-                    const T xhat = xr[i] * s;
-                    g_dot_xhat += dyr[i] * w[i] * xhat;
-                    pdw[i] += dyr[i] * xhat;
+                    g[size_t(i)] = dyr[i] * w[i];
+                    pdw[i] += dyr[i] * (xr[i] * s);
                 }
-                const T mean = g_dot_xhat / T(dim);
-                for (int64_t i = 0; i < dim; ++i) dx[r * dim + i] += s * (dyr[i] * w[i] - xr[i] * s * mean);
+                const T mean = s * sum_of_products(g.data(), xr, dim) / T(dim);  // mean of g ⊙ x̂
+                for (int64_t i = 0; i < dim; ++i) dx[r * dim + i] += s * (g[size_t(i)] - xr[i] * s * mean);
             }
         }
     });
