@@ -13,13 +13,12 @@ namespace mariana::train {
 namespace {
 
 // Causal softmax of row i: raw scores q·k in row[0, i] become the probabilities of
-// scale · q·k. Returns the row's lse, log Σ_j exp(scale · q·k_j).
+// scale · q·k. Returns the row's lse, log Σ_j exp(scale · q·k_j). scale > 0.
 template <typename T>
 T softmax_row(T* row, int64_t i, T scale)
 {
-    T max = -INFINITY;
-    for (int64_t j = 0; j <= i; ++j) max = std::max(max, row[j] *= scale);
-    const T sum = exp_affine(row, T(1), -max, i + 1, row);
+    const T max = scale * max_of(row, i + 1);
+    const T sum = exp_affine(row, scale, -max, i + 1, row);
     const T inv = T(1) / sum;
     for (int64_t j = 0; j <= i; ++j) row[j] *= inv;
     return max + std::log(sum);

@@ -1,6 +1,7 @@
 #include "train/cross_entropy.h"
 
 #include "kernels/activation.h"
+#include "train/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,7 +22,7 @@ T cross_entropy(const T* logits, const int32_t* targets, int64_t rows, int64_t v
                 if (dz) std::fill(dz, dz + vocab, T(0));
                 continue;
             }
-            const T max = *std::max_element(z, z + vocab);
+            const T max = max_of(z, vocab);
             const T log_sum = std::log(exp_affine(z, T(1), -max, vocab, static_cast<T*>(nullptr))) + max;
             row_loss[size_t(r)] = double(log_sum - z[targets[r]]);
             if (dz) {  // scale · softmax(z), less scale at the target

@@ -18,4 +18,9 @@ void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool);
 float sum_of_products(const float* a, const float* b, int64_t n);
 double sum_of_products(const double* a, const double* b, int64_t n);
 
+// max_i x[i] over n ≥ 1 values on the calling thread, in sixteen running lanes so that the
+// loop vectorises (a NaN may or may not propagate, as with std::max_element).
+template <typename T>
+T max_of(const T* x, int64_t n);
+
 }  // namespace mariana::train
