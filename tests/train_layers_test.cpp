@@ -106,8 +106,10 @@ TEST(TrainLayers, FloatAttentionMatchesDouble)
                   dout = random_vec(T * 6 * 12, 43);
         auto to_float = [](const Vec& x) { return std::vector<float>(x.begin(), x.end()); };
         const auto qf = to_float(q), kf = to_float(k), vf = to_float(v), doutf = to_float(dout);
-        Vec lse(6 * T), out(T * 6 * 12), dq(q.size()), dk(k.size()), dv(v.size());
-        std::vector<float> lsef(lse.size()), outf(out.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
+        // The backward overwrites its gradients: they start as junk.
+        Vec lse(6 * T), out(T * 6 * 12), dq(q.size(), 99.0), dk(k.size(), 99.0), dv(v.size(), 99.0);
+        std::vector<float> lsef(lse.size()), outf(out.size()), dqf(q.size(), 99.0f), dkf(k.size(), 99.0f),
+            dvf(v.size(), 99.0f);
         attention_forward(q.data(), k.data(), v.data(), s, lse.data(), out.data(), pool);
         attention_forward(qf.data(), kf.data(), vf.data(), s, lsef.data(), outf.data(), pool);
         attention_backward(q.data(), k.data(), v.data(), lse.data(), dout.data(), s, dq.data(), dk.data(), dv.data(),
@@ -232,7 +234,7 @@ TEST(TrainLayers, CausalAttentionGradientsWithGroupedHeads)
             }
             EXPECT_NEAR(lse[h * s.tokens + i], std::log(sum), 1e-12);
         }
-    Vec dq(q.size()), dk(k.size()), dv(v.size());
+    Vec dq(q.size(), 99.0), dk(k.size(), 99.0), dv(v.size(), 99.0);  // overwritten
     attention_backward(q.data(), k.data(), v.data(), lse.data(), r.data(), s, dq.data(), dk.data(), dv.data(), pool);
     expect_gradient("q", q, dq, loss);
     expect_gradient("k", k, dk, loss);

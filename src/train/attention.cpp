@@ -64,6 +64,12 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
     pool.parallel_for(s.kv_heads, 1, [&](int64_t g0, int64_t g1) {
         std::vector<T> p(static_cast<size_t>(n)), dscore(static_cast<size_t>(n));
         for (int64_t kvh = g0; kvh < g1; ++kvh)
+            for (int64_t i = 0; i < n; ++i) {
+                std::fill_n(dq + i * qs + kvh * group * s.dk, group * s.dk, T(0));
+                std::fill_n(dk + i * ks + kvh * s.dk, s.dk, T(0));
+                std::fill_n(dv + i * vs + kvh * s.dv, s.dv, T(0));
+            }
+        for (int64_t kvh = g0; kvh < g1; ++kvh)
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h)
                 for (int64_t i = 0; i < n; ++i) {
                     const T* qi = q + i * qs + h * s.dk;
@@ -167,14 +173,16 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                         std::fill(pi + i + 1, pi + i1, 0.0f);
                         std::fill(d + i + 1, d + i1, 0.0f);
                     }
-                    gemm_serial(rows, s.dk, i1, {db, n, 1}, keys, dq + i0 * qs + h * s.dk, qs, true);
+                    gemm_serial(rows, s.dk, i1, {db, n, 1}, keys, dq + i0 * qs + h * s.dk, qs, false);
                 }
-                // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO.
+                // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO,
+                // summed over the heads of the group (the first overwrites).
+                const bool add = h > kvh * group;
                 for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
                     const int64_t j1 = std::min(n, j0 + kBlock), cols = j1 - j0, seen = n - j0;
                     gemm_serial(cols, s.dk, seen, {dscore + j0 * n + j0, 1, n}, queries, dk + j0 * ks + kvh * s.dk, ks,
-                                true, j0);
-                    gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, douts, dv + j0 * vs + kvh * s.dv, vs, true,
+                                add, j0);
+                    gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, douts, dv + j0 * vs + kvh * s.dv, vs, add,
                                 j0);
                 }
             }

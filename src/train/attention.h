@@ -25,7 +25,8 @@ template <typename T>
 void attention_forward(const T* q, const T* k, const T* v, const AttentionShape& s, T* lse, T* out,
                        ThreadPool& pool);
 
-// Adds into dq, dk, dv. Parallel over key/value heads, so no two threads share a dk row.
+// Overwrites dq, dk, dv (their callers need not zero them). Parallel over key/value heads,
+// so no two threads share a dk row.
 template <typename T>
 void attention_backward(const T* q, const T* k, const T* v, const T* lse, const T* dout, const AttentionShape& s,
                         T* dq, T* dk, T* dv, ThreadPool& pool);

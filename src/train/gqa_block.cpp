@@ -49,9 +49,9 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
 {
     const int64_t N = B * S, hd = head_dim_;
     dattn_.resize(attn_.size());
-    dq_.assign(q_rot_.size(), T(0));
-    dk_.assign(k_rot_.size(), T(0));
-    dv_.assign(v_val_.size(), T(0));
+    dq_.resize(q_rot_.size());
+    dk_.resize(k_rot_.size());
+    dv_.resize(v_val_.size());
     o_.backward(w, attn_.data(), dout, N, dattn_.data(), pool, Into::overwrite);
     const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision};
     for (int64_t b = 0; b < B; ++b) {

@@ -129,9 +129,9 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dattn_.resize(attn_.size());
     o_proj_.backward(w, attn_.data(), dout, N, dattn_.data(), pool, Into::overwrite);
 
-    dq_.assign(q_.size(), T(0));
-    dk_.assign(k_.size(), T(0));
-    dvalue_.assign(v_.size(), T(0));
+    dq_.resize(q_.size());
+    dk_.resize(k_.size());
+    dvalue_.resize(v_.size());
     const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision};
     for (int64_t b = 0; b < B; ++b)
         attention_backward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
