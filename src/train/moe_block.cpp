@@ -13,6 +13,17 @@ namespace {
 // Tokens per chunk of the per-token loops (routing, gathers, scatters, score gradients).
 constexpr int64_t kTokenGrain = 128;
 
+// The router's products stay float32 whatever the experts use: DeepSeek-V3's training keeps
+// its gating out of its low-precision products, and bf16 scores would move which experts
+// win near ties. The product is a few columns wide, so this costs little, and float32 reads
+// x in place where bf16 would pack it.
+template <typename T>
+WeightsView<T> in_float32(WeightsView<T> w)
+{
+    w.precision = GemmPrecision::f32;
+    return w;
+}
+
 }  // namespace
 
 template <typename T>
@@ -36,7 +47,7 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     scores_.resize(size_t(N * E_));
     chosen_.resize(size_t(N * K_));
     weights_.resize(size_t(N * K_));
-    router_.forward(w, x, N, logits_.data(), pool);
+    router_.forward(in_float32(w), x, N, logits_.data(), pool);
 
     const T* bias = bias_ >= 0 ? w.at(bias_) : nullptr;
     pool.parallel_for(N, kTokenGrain, [&](int64_t t0, int64_t t1) {
@@ -176,7 +187,7 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
             }
         }
     });
-    router_.backward(w, x, dscores_.data(), N, dx, pool);
+    router_.backward(in_float32(w), x, dscores_.data(), N, dx, pool);
 }
 
 template class MoeBlock<float>;
