@@ -5,12 +5,21 @@
 #include "core/thread_pool.h"
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 
 namespace mariana::train {
 
 // out[i] = a[i] + b[i] for i < n; out may be a or b.
 template <typename T>
 void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool);
+
+// The column blocks of a [rows, Σ widths] matrix (a fused projection's output) to their
+// own [rows, width] arrays, and back: parts are {array, width} in column order.
+template <typename T>
+void split_columns(const T* all, int64_t rows, std::initializer_list<std::pair<T*, int64_t>> parts, ThreadPool& pool);
+template <typename T>
+void join_columns(std::initializer_list<std::pair<const T*, int64_t>> parts, int64_t rows, T* all, ThreadPool& pool);
 
 // Σ a[i]·b[i] on the calling thread: for float the vector kernel (a plain loop's serial sum
 // runs at one add per FP latency; the kernel's order depends on n alone, never on threads),

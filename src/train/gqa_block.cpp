@@ -2,6 +2,7 @@
 
 #include "model/rope_frequencies.h"
 #include "train/attention.h"
+#include "train/elementwise.h"
 #include "train/rope.h"
 
 #include <cmath>
@@ -11,9 +12,8 @@ namespace mariana::train {
 template <typename T>
 GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
     : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
-      q_(Linear::find(layout, prefix + "q_proj", c.attention_bias)),
-      k_(Linear::find(layout, prefix + "k_proj", c.attention_bias)),
-      v_(Linear::find(layout, prefix + "v_proj", c.attention_bias)), o_(Linear::find(layout, prefix + "o_proj")),
+      qkv_(Linear::stacked(layout, {prefix + "q_proj", prefix + "k_proj", prefix + "v_proj"}, c.attention_bias)),
+      o_(Linear::find(layout, prefix + "o_proj")),
       inv_freq_(rope_inv_frequencies(c.rope, c.head_dim))
 {
 }
@@ -28,9 +28,11 @@ void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     v_val_.resize(size_t(N * kv_heads_ * hd));
     attn_.resize(size_t(N * heads_ * hd));
     lse_.resize(size_t(B * heads_ * S));
-    q_.forward(w, x, N, q_rot_.data(), pool);
-    k_.forward(w, x, N, k_rot_.data(), pool);
-    v_.forward(w, x, N, v_val_.data(), pool);
+    qkv_out_.resize(size_t(N * qkv_.out));
+    qkv_.forward(w, x, N, qkv_out_.data(), pool);
+    split_columns<T>(qkv_out_.data(), N,
+                     {{q_rot_.data(), heads_ * hd}, {k_rot_.data(), kv_heads_ * hd}, {v_val_.data(), kv_heads_ * hd}},
+                     pool);
     const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision};
     for (int64_t b = 0; b < B; ++b) {
         T* q = q_rot_.data() + b * S * heads_ * hd;
@@ -63,9 +65,10 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
         rope_backward(dk_.data() + ko, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split},
                       cos_sin_.data());
     }
-    q_.backward(w, x, dq_.data(), N, dx, pool);
-    k_.backward(w, x, dk_.data(), N, dx, pool);
-    v_.backward(w, x, dv_.data(), N, dx, pool);
+    dqkv_.resize(qkv_out_.size());
+    join_columns<T>({{dq_.data(), heads_ * hd}, {dk_.data(), kv_heads_ * hd}, {dv_.data(), kv_heads_ * hd}}, N,
+                    dqkv_.data(), pool);
+    qkv_.backward(w, x, dqkv_.data(), N, dx, pool);
 }
 
 template class GqaBlock<float>;

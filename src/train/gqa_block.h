@@ -23,11 +23,15 @@ public:
 
 private:
     int64_t heads_, kv_heads_, head_dim_;
-    Linear q_, k_, v_, o_;
+    // q_proj, k_proj and v_proj, stored one after the other (weights, and biases), as one
+    // projection of x.
+    Linear qkv_;
+    Linear o_;
     std::vector<float> inv_freq_;
     std::vector<T> cos_sin_;  // [length, head_dim]
+    LargeVector<T> qkv_out_;                              // [N, qkv_.out] before the split
     LargeVector<T> q_rot_, k_rot_, v_val_, lse_, attn_;  // lse_ [B, heads, S]
-    LargeVector<T> dq_, dk_, dv_, dattn_;
+    LargeVector<T> dq_, dk_, dv_, dattn_, dqkv_;
 };
 
 }  // namespace mariana::train

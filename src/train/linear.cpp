@@ -14,13 +14,15 @@ Linear Linear::find(const ParameterSet& layout, const std::string& stem, bool ha
     return linear;
 }
 
-Linear Linear::stacked(const ParameterSet& layout, const std::vector<std::string>& stems)
+Linear Linear::stacked(const ParameterSet& layout, const std::vector<std::string>& stems, bool has_bias)
 {
-    Linear all = find(layout, stems.at(0));
+    Linear all = find(layout, stems.at(0), has_bias);
     for (size_t i = 1; i < stems.size(); ++i) {
-        const Linear next = find(layout, stems[i]);
+        const Linear next = find(layout, stems[i], has_bias);
         if (next.in != all.in || next.weight != all.weight + all.out * all.in)
             fail("'{}.weight' does not follow '{}.weight' in memory with the same input size", stems[i], stems[i - 1]);
+        if (has_bias && next.bias != all.bias + all.out)
+            fail("'{}.bias' does not follow '{}.bias' in memory", stems[i], stems[i - 1]);
         all.out += next.out;
     }
     return all;

@@ -20,10 +20,11 @@ struct Linear {
 
     // The tensors `stem`.weight and, with has_bias, `stem`.bias (Error if missing).
     static Linear find(const ParameterSet& layout, const std::string& stem, bool has_bias = false);
-    // The tensors `stems`[i].weight, stored one after the other with the same input size, as
-    // one projection whose outputs are theirs in order: a layer reading one x through several
-    // projections then packs it for the GEMM once (Error if they are not so stored).
-    static Linear stacked(const ParameterSet& layout, const std::vector<std::string>& stems);
+    // The tensors `stems`[i].weight (and with has_bias their .bias), each stored right after
+    // the one before with the same input size, as one projection whose outputs are theirs in
+    // order: a layer reading one x through several projections then packs it for the GEMM
+    // once (Error if they are not so stored).
+    static Linear stacked(const ParameterSet& layout, const std::vector<std::string>& stems, bool has_bias = false);
 
     // y [n, out] (overwritten).
     template <typename T>

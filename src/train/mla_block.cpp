@@ -2,49 +2,14 @@
 
 #include "model/rope_frequencies.h"
 #include "train/attention.h"
+#include "train/elementwise.h"
 #include "train/rms_norm.h"
 #include "train/rope.h"
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
-#include <utility>
 
 namespace mariana::train {
-
-namespace {
-
-// The column blocks of a [rows, Σ widths] matrix to their own [rows, width] arrays, and back.
-template <typename T>
-void split_columns(const T* all, int64_t rows, std::initializer_list<std::pair<T*, int64_t>> parts, ThreadPool& pool)
-{
-    int64_t width = 0;
-    for (const auto& part : parts) width += part.second;
-    pool.parallel_for(rows, 256, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-            const T* src = all + r * width;
-            for (const auto& [dst, w] : parts) {
-                std::copy_n(src, w, dst + r * w);
-                src += w;
-            }
-        }
-    });
-}
-
-template <typename T>
-void join_columns(std::initializer_list<std::pair<const T*, int64_t>> parts, int64_t rows, T* all, ThreadPool& pool)
-{
-    int64_t width = 0;
-    for (const auto& part : parts) width += part.second;
-    pool.parallel_for(rows, 256, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-            T* dst = all + r * width;
-            for (const auto& [src, w] : parts) dst = std::copy_n(src + r * w, w, dst);
-        }
-    });
-}
-
-}  // namespace
 
 template <typename T>
 MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
