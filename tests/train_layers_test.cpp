@@ -181,6 +181,10 @@ TEST(TrainLayers, CrossEntropyValueAndGradient)
     EXPECT_NEAR(value, expected, 1e-12);
     for (int64_t i = vocab; i < 2 * vocab; ++i) EXPECT_EQ(dz[i], 0.0);  // no target: no gradient
     expect_gradient("logits", z, dz, loss);
+    // The output head passes one buffer as logits and gradient: the same loss and gradient.
+    Vec in_place = z;
+    EXPECT_EQ(cross_entropy(in_place.data(), targets.data(), rows, vocab, scale, in_place.data(), pool), value);
+    EXPECT_EQ(in_place, dz);
 }
 
 TEST(TrainLayers, RopeGradientsBothLayouts)

@@ -22,12 +22,14 @@ T cross_entropy(const T* logits, const int32_t* targets, int64_t rows, int64_t v
                 if (dz) std::fill(dz, dz + vocab, T(0));
                 continue;
             }
-            const T max = max_of(z, vocab);
-            const T log_sum = std::log(exp_affine(z, T(1), -max, vocab, static_cast<T*>(nullptr))) + max;
-            row_loss[size_t(r)] = double(log_sum - z[targets[r]]);
+            // e^(z - max) once: summed for the loss and, kept in dz, scaled to the gradient
+            // (dz may be z, so the target's logit is read first).
+            const T max = max_of(z, vocab), target = z[targets[r]];
+            const T sum = exp_affine(z, T(1), -max, vocab, dz);
+            row_loss[size_t(r)] = double(std::log(sum) + max - target);
             if (dz) {  // scale · softmax(z), less scale at the target
-                exp_affine(z, T(1), -log_sum, vocab, dz);
-                for (int64_t i = 0; i < vocab; ++i) dz[i] *= scale;
+                const T factor = scale / sum;
+                for (int64_t i = 0; i < vocab; ++i) dz[i] *= factor;
                 dz[targets[r]] -= scale;
             }
         }
