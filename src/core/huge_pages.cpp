@@ -7,17 +7,20 @@
 namespace mariana {
 
 namespace {
-constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kHugePage = size_t(2) << 20, kSmallPage = 4096;
 }
 
 void* allocate_pages(size_t bytes)
 {
-    const size_t alignment = bytes >= kHugePage ? kHugePage : 64;
+    // Only the start is 2 MiB aligned: the size is rounded to 4 KiB pages, so a last partial
+    // 2 MiB stays on small pages instead of costing a whole huge page.
+    const bool huge = bytes >= kHugePage;
+    const size_t alignment = huge ? kHugePage : 64, granule = huge ? kSmallPage : 64;
     if (bytes > size_t(-1) - alignment) throw std::bad_alloc();
-    const size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
+    const size_t rounded = (std::max<size_t>(bytes, 1) + granule - 1) / granule * granule;
     void* p = std::aligned_alloc(alignment, rounded);
     if (!p) throw std::bad_alloc();
-    if (alignment == kHugePage) ::madvise(p, rounded, MADV_HUGEPAGE);
+    if (huge) ::madvise(p, rounded, MADV_HUGEPAGE);
     return p;
 }
 
