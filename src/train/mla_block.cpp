@@ -44,8 +44,8 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     T* const query = Rq_ > 0 ? q_a_.data() : q_.data();
     x_proj_out_.resize(size_t(N * x_proj_.out));
     x_proj_.forward(w, x, N, x_proj_out_.data(), pool);
-    split_columns<T>(x_proj_out_.data(), N, {{query, x_proj_.out - R_ - dr_}, {latent_.data(), R_}, {k_pe_.data(), dr_}},
-                     pool);
+    split_columns<T>(x_proj_out_.data(), N,
+                     {{query, x_proj_.out - R_ - dr_}, {latent_.data(), R_}, {k_pe_.data(), dr_}}, pool);
     if (Rq_ > 0) {
         q_a_n_.resize(size_t(N * Rq_));
         q_a_rstd_.resize(size_t(N));

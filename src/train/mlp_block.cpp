@@ -6,7 +6,8 @@ namespace mariana::train {
 
 template <typename T>
 MlpBlock<T>::MlpBlock(const ParameterSet& layout, const std::string& prefix)
-    : gate_up_(Linear::stacked(layout, {prefix + "gate_proj", prefix + "up_proj"})), down_(Linear::find(layout, prefix + "down_proj"))
+    : gate_up_(Linear::stacked(layout, {prefix + "gate_proj", prefix + "up_proj"})),
+      down_(Linear::find(layout, prefix + "down_proj"))
 {
 }
 
