@@ -18,8 +18,9 @@ void* allocate_pages(size_t bytes)
     const size_t alignment = huge ? kHugePage : 64, granule = huge ? kSmallPage : 64;
     if (bytes > size_t(-1) - alignment) throw std::bad_alloc();
     const size_t rounded = (std::max<size_t>(bytes, 1) + granule - 1) / granule * granule;
-    void* p = std::aligned_alloc(alignment, rounded);
-    if (!p) throw std::bad_alloc();
+    // posix_memalign, not aligned_alloc: the size need not be a multiple of the alignment.
+    void* p = nullptr;
+    if (::posix_memalign(&p, alignment, rounded) != 0) throw std::bad_alloc();
     if (huge) ::madvise(p, rounded, MADV_HUGEPAGE);
     return p;
 }
