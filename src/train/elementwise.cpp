@@ -6,6 +6,8 @@
 
 namespace mariana::train {
 
+int64_t rows_per_chunk(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1)); }
+
 template <typename T>
 void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool)
 {

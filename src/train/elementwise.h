@@ -10,6 +10,10 @@
 
 namespace mariana::train {
 
+// Rows of `width` values per parallel chunk of a row-wise loop: about 16K values, at least
+// one row (the split never changes a result, only how work is shared).
+int64_t rows_per_chunk(int64_t width);
+
 // out[i] = a[i] + b[i] for i < n; out may be a or b.
 template <typename T>
 void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool);

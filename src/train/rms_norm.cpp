@@ -2,16 +2,11 @@
 
 #include "train/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace mariana::train {
-
-namespace {
-
-int64_t rows_per_chunk(int64_t dim) { return std::max<int64_t>(1, 16384 / (dim + 1)); }
-
-}  // namespace
 
 template <typename T>
 void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, T* y, T* rstd, ThreadPool& pool)

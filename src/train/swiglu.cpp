@@ -1,23 +1,16 @@
 #include "train/swiglu.h"
 
 #include "kernels/activation.h"
+#include "train/elementwise.h"
 
-#include <algorithm>
 #include <vector>
 
 namespace mariana::train {
 
-namespace {
-
-// Rows per parallel chunk: about 16K values, at least one row.
-int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1)); }
-
-}  // namespace
-
 template <typename T>
 void swiglu_forward(const T* gate_up, int64_t rows, int64_t width, T* h, ThreadPool& pool)
 {
-    pool.parallel_for(rows, row_grain(width), [&](int64_t r0, int64_t r1) {
+    pool.parallel_for(rows, rows_per_chunk(width), [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r) {
             const T* g = gate_up + r * 2 * width;
             silu_mul(g, g + width, width, h + r * width);
@@ -28,7 +21,7 @@ void swiglu_forward(const T* gate_up, int64_t rows, int64_t width, T* h, ThreadP
 template <typename T>
 void swiglu_backward(const T* gate_up, const T* dh, int64_t rows, int64_t width, T* dgate_up, ThreadPool& pool)
 {
-    pool.parallel_for(rows, row_grain(width), [&](int64_t r0, int64_t r1) {
+    pool.parallel_for(rows, rows_per_chunk(width), [&](int64_t r0, int64_t r1) {
         thread_local std::vector<T> e;
         e.resize(size_t(width));
         for (int64_t r = r0; r < r1; ++r) {
