@@ -1,6 +1,7 @@
 // The CPU kernels for AVX2 + FMA + F16C (compiled with -mavx2 -mfma -mf16c): 8 floats.
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/unrolled.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +18,7 @@ struct V {
     static F zero() { return _mm256_setzero_ps(); }
     static F set1(float a) { return _mm256_set1_ps(a); }
     static F load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, F a) { _mm256_storeu_ps(p, a); }
     static F load_n(const float* p, int n)
     {
         alignas(32) float tmp[8] = {};

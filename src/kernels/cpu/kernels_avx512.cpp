@@ -2,6 +2,7 @@
 // -mfma -mf16c): 16 floats, masked loads for the tails.
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/unrolled.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@ struct V {
     static F zero() { return _mm512_setzero_ps(); }
     static F set1(float a) { return _mm512_set1_ps(a); }
     static F load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, F a) { _mm512_storeu_ps(p, a); }
     static F load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(mask(n), p); }
     static void store_n(float* p, F a, int n) { _mm512_mask_storeu_ps(p, mask(n), a); }
     static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }

@@ -2,7 +2,7 @@
 // (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512.cpp). Each of those files defines
 // V and includes this header inside its own namespace, so the instantiations never mix.
 //
-// V provides: F (a vector of W floats), zero, set1, load, load_n (first n lanes, rest 0),
+// V provides: F (a vector of W floats), zero, set1, load, load_n (first n lanes, rest 0), store,
 // fma, mul, add, sum (horizontal), round (to nearest), scale2 (p · 2ⁿ by adding n to the
 // exponent bits, for results in the normal range), where_below / where_above (a constant
 // where x is below / above a limit), and weight loads that convert W stored elements to float32:
@@ -214,26 +214,34 @@ void gemm_tile_of(int64_t k, const float* a, int64_t rows, int64_t step, const f
     using F = typename V::F;
     constexpr int R = V::kGemmRows, W = V::W;
     F acc[R][2];
-    for (auto& row : acc) row[0] = row[1] = V::zero();
+    for_each_index<R>([&](int i) { acc[i][0] = acc[i][1] = V::zero(); });
     for (int64_t p = 0; p < k; ++p) {
         const F b0 = V::load(b + p * 2 * W), b1 = V::load(b + p * 2 * W + W);
-#pragma GCC unroll 16
-        for (int i = 0; i < R; ++i) {
+        for_each_index<R>([&](int i) {
             const F ai = V::set1(kPanel ? a[p * step + i] : a[i * rows + p]);
             acc[i][0] = V::fma(ai, b0, acc[i][0]);
             acc[i][1] = V::fma(ai, b1, acc[i][1]);
-        }
+        });
     }
-    const int n0 = std::min(n, W), n1 = std::max(0, std::min(n - W, W));
-    for (int i = 0; i < m; ++i) {
-        float* row = c + i * ldc;
+    // A whole tile goes straight to C, a partial one through a buffer: the stores then need
+    // no row or column tests, which would cost the accumulators their registers.
+    const bool whole = m == R && n == 2 * W;
+    alignas(64) float partial[R][2 * W];
+    if (!whole && accumulate)
+        for (int i = 0; i < m; ++i) std::copy_n(c + i * ldc, n, partial[i]);
+    float* const out = whole ? c : partial[0];
+    const int64_t ld = whole ? ldc : 2 * W;
+    for_each_index<R>([&](int i) {
+        float* row = out + i * ld;
         if (accumulate) {
-            acc[i][0] = V::fma(V::set1(1.0f), V::load_n(row, n0), acc[i][0]);
-            if (n1 > 0) acc[i][1] = V::fma(V::set1(1.0f), V::load_n(row + W, n1), acc[i][1]);
+            acc[i][0] = V::add(acc[i][0], V::load(row));
+            acc[i][1] = V::add(acc[i][1], V::load(row + W));
         }
-        V::store_n(row, acc[i][0], n0);
-        if (n1 > 0) V::store_n(row + W, acc[i][1], n1);
-    }
+        V::store(row, acc[i][0]);
+        V::store(row + W, acc[i][1]);
+    });
+    if (!whole)
+        for (int i = 0; i < m; ++i) std::copy_n(partial[i], n, c + i * ldc);
 }
 
 void gemm_tile(int64_t k, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,

@@ -1,6 +1,7 @@
 // The CPU kernels for any x86-64 (or other) CPU: vectors of one float.
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/unrolled.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +16,7 @@ struct V {
     static F zero() { return 0.0f; }
     static F set1(float a) { return a; }
     static F load(const float* p) { return *p; }
+    static void store(float* p, F a) { *p = a; }
     static F load_n(const float* p, int) { return *p; }
     static void store_n(float* p, F a, int) { *p = a; }
     static F fma(F a, F b, F c) { return a * b + c; }
