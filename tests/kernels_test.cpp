@@ -206,6 +206,58 @@ TEST(Kernels, PackedBServesBlocksOfRows)
     }
 }
 
+// Causal products skip only work that cannot change a wanted element: each kind against the
+// same product computed in full, bit for bit, with A zero where the kind says it is, A's
+// rows stored apart or adjacent, and k within one block of 256 or across two.
+TEST(Kernels, CausalProductsSkipOnlyWhatCannotMatter)
+{
+    std::mt19937 rng(15);
+    const int64_t k = 300, n = 70;
+    const auto bk = random_vector(size_t(k * n), rng);
+    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
+    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
+    struct Case {
+        Causal::Kind kind;
+        int64_t diagonal, m, row0, kk, nn;
+    };
+    const Case cases[] = {{Causal::lower_c, 0, 50, 0, 48, 70},  {Causal::lower_c, 48, 40, 0, 48, 70},
+                          {Causal::lower_c, -5, 30, 0, 20, 64}, {Causal::lower_a, 0, 60, 0, 60, 40},
+                          {Causal::lower_a, 96, 50, 0, 146, 33}, {Causal::lower_a, 3, 290, 0, 290, 17},
+                          {Causal::upper_a, 0, 48, 0, 280, 48},  {Causal::upper_a, 0, 40, 200, 100, 33},
+                          {Causal::upper_a, 7, 30, 2, 260, 20}};
+    for (const GemmPrecision precision : precisions) {
+        PackedB packed;
+        packed.pack(k, n, {bk.data(), n, 1}, precision);
+        for (const Case& c : cases)
+            for (const bool adjacent_rows : {false, true})
+                for (const bool accumulate : {false, true}) {
+                    // A [m, kk]: element (i, p) at i·lda + p, or with adjacent rows at p·lda + i.
+                    const int64_t lda = (adjacent_rows ? c.m : c.kk) + 3;
+                    auto a = random_vector(size_t((adjacent_rows ? c.kk : c.m) * lda), rng);
+                    const MatrixView av = adjacent_rows ? MatrixView{a.data(), 1, lda} : MatrixView{a.data(), lda, 1};
+                    for (int64_t i = 0; i < c.m; ++i)
+                        for (int64_t p = 0; p < c.kk; ++p)
+                            if ((c.kind == Causal::lower_a && p > i + c.diagonal) ||
+                                (c.kind == Causal::upper_a && p < i + c.diagonal))
+                                a[size_t(adjacent_rows ? p * lda + i : i * lda + p)] = 0;
+                    const int64_t ldc = c.nn + 1;
+                    std::vector<float> want = random_vector(size_t(c.m * ldc), rng), got = want;
+                    gemm_serial(c.m, c.nn, c.kk, av, packed, want.data(), ldc, accumulate, c.row0);
+                    gemm_serial(c.m, c.nn, c.kk, av, packed, got.data(), ldc, accumulate, c.row0,
+                                {c.kind, c.diagonal});
+                    for (int64_t i = 0; i < c.m; ++i)
+                        for (int64_t j = 0; j < c.nn; ++j) {
+                            if (c.kind == Causal::lower_c && j > i + c.diagonal) continue;
+                            ASSERT_EQ(got[size_t(i * ldc + j)], want[size_t(i * ldc + j)])
+                                << "kind " << c.kind << " diagonal " << c.diagonal << " " << c.m << "x" << c.nn
+                                << "x" << c.kk << (adjacent_rows ? " adjacent rows" : "")
+                                << (accumulate ? " accumulate" : "")
+                                << (precision == GemmPrecision::bf16 ? " bf16" : "") << " at " << i << "," << j;
+                        }
+                }
+    }
+}
+
 // bf16 products: the operands rounded to bfloat16, the sums in float32. Against the twin
 // run on the rounded operands, so only the float32 summation differs.
 TEST(Kernels, GemmBf16MatchesReferenceOnRoundedInputs)

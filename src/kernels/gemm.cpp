@@ -129,21 +129,52 @@ TilePlan plan_for(const KernelTable& kt, GemmPrecision precision)
     return TilePlan{&kt, false, kt.gemm_rows, kt.gemm_cols, 1};
 }
 
+// What row tile t needs of a block of k [k0, k0 + kc) under `causal`: its steps [s0, s1)
+// (empty when s1 ≤ s0) and C's columns below col_end.
+struct TileWork {
+    int64_t s0, s1, col_end;
+};
+
+TileWork tile_work(const TilePlan& plan, const Causal& causal, int64_t t, int64_t k0, int64_t kc, int64_t n)
+{
+    const int64_t steps = (kc + plan.k_step - 1) / plan.k_step;
+    const int64_t first_row = t * plan.rows, past_row = first_row + plan.rows;
+    TileWork work{0, steps, n};
+    switch (causal.kind) {
+    case Causal::none: break;
+    case Causal::lower_c: work.col_end = std::clamp<int64_t>(past_row + causal.diagonal, 0, n); break;
+    case Causal::lower_a: {  // p < past_row + d
+        const int64_t end = past_row + causal.diagonal - k0;
+        work.s1 = std::clamp<int64_t>((end + plan.k_step - 1) / plan.k_step, 0, steps);
+        break;
+    }
+    case Causal::upper_a: {  // p ≥ first_row + d (a step straddling the edge is kept)
+        const int64_t begin = first_row + causal.diagonal - k0;
+        work.s0 = std::clamp<int64_t>(begin / plan.k_step, 0, steps);
+        break;
+    }
+    }
+    return work;
+}
+
 // Tiles [t0, t1) of C's columns [j0, j0 + panels·C) ∩ [0, n), (+)= A's staged rows times
-// B's panels over `steps` words of k: panel q at b + q·panel_stride.
+// B's panels over the k block [k0, k0 + kc): panel q at b + q·panel_stride.
 void multiply_tiles(const TilePlan& plan, const AStage& stage, int64_t t0, int64_t t1, int64_t m, int64_t n,
-                    int64_t j0, int64_t panels, int64_t steps, const float* b, int64_t panel_stride, float* c,
-                    int64_t ldc, bool add)
+                    int64_t j0, int64_t panels, int64_t k0, int64_t kc, const float* b, int64_t panel_stride, float* c,
+                    int64_t ldc, bool add, const Causal& causal = {})
 {
     const int R = plan.rows, C = plan.cols;
     for (int64_t q = 0; q < panels; ++q) {
         const int64_t col = j0 + q * C;
         const int cn = int(std::min<int64_t>(C, n - col));
         for (int64_t t = t0; t < t1; ++t) {
+            const TileWork work = tile_work(plan, causal, t, k0, kc, n);
+            const int64_t steps = std::max<int64_t>(0, work.s1 - work.s0);
+            if (col >= work.col_end || (steps == 0 && add)) continue;  // unwanted, or adds nothing
             const int rm = int(std::min<int64_t>(R, m - t * R));
             const ATile rows = stage.tile(t);
-            plan.tile(steps, rows.data, rows.row_stride, rows.step_stride, b + q * panel_stride, c + t * R * ldc + col,
-                      ldc, rm, cn, add);
+            plan.tile(steps, rows.data + work.s0 * rows.step_stride, rows.row_stride, rows.step_stride,
+                      b + q * panel_stride + work.s0 * C, c + t * R * ldc + col, ldc, rm, cn, add);
         }
     }
 }
@@ -195,7 +226,7 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
                 thread_local std::vector<float> buffer;
                 const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
-                multiply_tiles(plan, stage, t0, t1, m, n, j0, panels, steps, packed_b, steps * C, c, ldc, add);
+                multiply_tiles(plan, stage, t0, t1, m, n, j0, panels, p0, kc, packed_b, steps * C, c, ldc, add);
             });
         }
     }
@@ -216,7 +247,7 @@ void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
 }
 
 void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                 bool accumulate, int64_t b_row0)
+                 bool accumulate, int64_t b_row0, Causal causal)
 {
     const TilePlan plan = plan_for(active_kernels(), b.precision_);
     MARIANA_CHECK(b_row0 >= 0 && b_row0 % 2 == 0 && b_row0 + k <= b.k_ && n <= b.n_,
@@ -226,18 +257,18 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b
     const int64_t panels = (n + plan.cols - 1) / plan.cols, block_steps = kKc / plan.k_step;
     thread_local std::vector<float> buffer;
     // Chunks of B's rows that stay within one of its kKc-row blocks; a block holds `stored`
-    // steps per panel, of which this chunk reads `steps` from step `first`.
+    // steps per panel, of which this chunk reads from step `first` on.
     for (int64_t row = b_row0; row < b_row0 + k;) {
         const int64_t block = row / kKc, block_end = std::min(b.k_, (block + 1) * kKc);
-        const int64_t kc = std::min(block_end, b_row0 + k) - row, steps = (kc + plan.k_step - 1) / plan.k_step;
+        const int64_t kc = std::min(block_end, b_row0 + k) - row;
         const int64_t stored = (block_end - block * kKc + plan.k_step - 1) / plan.k_step;
         const int64_t first = (row - block * kKc) / plan.k_step;
         const float* words = b.words_.data() + block * block_steps * width + first * plan.cols;
         for (int64_t t0 = 0; t0 < tiles; t0 += 16) {  // A's block stays in L2
             const int64_t t1 = std::min(tiles, t0 + 16);
             const AStage stage(plan, a, m, t0, t1, row - b_row0, kc, buffer);
-            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, steps, words, stored * plan.cols, c, ldc,
-                           accumulate || row > b_row0);
+            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, row - b_row0, kc, words, stored * plan.cols, c, ldc,
+                           accumulate || row > b_row0, causal);
         }
         row += kc;
     }

@@ -43,6 +43,19 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, fl
 void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
                 int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision = GemmPrecision::f32);
 
+// The causal structure of an attention product, which lets gemm_serial skip work that
+// cannot change C. With diagonal d:
+//  - lower_c: only C[i][j] with j ≤ i + d is wanted. Whole tiles past it are not computed:
+//    C there keeps what it held, or gets values the caller must not read.
+//  - lower_a: A[i][p] = 0 wherever p > i + d, so those products are skipped;
+//  - upper_a: A[i][p] = 0 wherever p < i + d, likewise.
+// Work is skipped in whole tiles and k steps, so every wanted element of C is exactly what
+// the full product gives.
+struct Causal {
+    enum Kind { none, lower_c, lower_a, upper_a } kind = none;
+    int64_t diagonal = 0;
+};
+
 // B [k, n] packed once for several products that each read a block of it: rows [r, r + k')
 // and its first n' columns, r a multiple of two: attention multiplies a head's keys, and its
 // values, by every block of query rows. A bf16 product whose k' is odd reads one more row
@@ -53,16 +66,17 @@ public:
 
 private:
     friend void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                            bool accumulate, int64_t b_row0);
+                            bool accumulate, int64_t b_row0, Causal causal);
     std::vector<float> words_;
     int64_t k_ = 0, n_ = 0;
     GemmPrecision precision_ = GemmPrecision::f32;
 };
 
 // C [m, n] (+)= A [m, k] · B's rows [b_row0, b_row0 + k) and first n columns, on the
-// calling thread, in B's precision. b_row0 must be even.
+// calling thread, in B's precision, skipping what `causal` says is not needed. b_row0 must
+// be even.
 void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                 bool accumulate, int64_t b_row0 = 0);
+                 bool accumulate, int64_t b_row0 = 0, Causal causal = {});
 
 // The plain twin for tests: one element at a time, double accumulation.
 void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

@@ -124,13 +124,15 @@ void attention_forward<float>(const float* q, const float* k, const float* v, co
             values.pack(n, s.dv, {v + kvh * s.dv, vs, 1}, s.precision);
             for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
                 const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
-                gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false);
+                gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false, 0,
+                            {Causal::lower_c, i0});
                 for (int64_t i = i0; i < i1; ++i) {
                     float* row = p + (i - i0) * n;
                     lse[h * n + i] = softmax_row(row, i, float(s.scale));
                     std::fill(row + i + 1, row + i1, 0.0f);
                 }
-                gemm_serial(rows, s.dv, i1, {p, n, 1}, values, out + i0 * os + h * s.dv, os, false);
+                gemm_serial(rows, s.dv, i1, {p, n, 1}, values, out + i0 * os + h * s.dv, os, false, 0,
+                            {Causal::lower_a, i0});
             }
         }
     });
@@ -162,8 +164,10 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                     const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
                     float* pb = p + i0 * n;
                     float* db = dscore + i0 * n;
-                    gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false);
-                    gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, values_t, db, n, false);
+                    gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false, 0,
+                                {Causal::lower_c, i0});
+                    gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, values_t, db, n, false, 0,
+                                {Causal::lower_c, i0});
                     for (int64_t i = i0; i < i1; ++i) {
                         float* pi = p + i * n;
                         float* d = dscore + i * n;
@@ -173,7 +177,8 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                         std::fill(pi + i + 1, pi + i1, 0.0f);
                         std::fill(d + i + 1, d + i1, 0.0f);
                     }
-                    gemm_serial(rows, s.dk, i1, {db, n, 1}, keys, dq + i0 * qs + h * s.dk, qs, false);
+                    gemm_serial(rows, s.dk, i1, {db, n, 1}, keys, dq + i0 * qs + h * s.dk, qs, false, 0,
+                                {Causal::lower_a, i0});
                 }
                 // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO,
                 // summed over the heads of the group (the first overwrites).
@@ -181,9 +186,9 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                 for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
                     const int64_t j1 = std::min(n, j0 + kBlock), cols = j1 - j0, seen = n - j0;
                     gemm_serial(cols, s.dk, seen, {dscore + j0 * n + j0, 1, n}, queries, dk + j0 * ks + kvh * s.dk, ks,
-                                add, j0);
+                                add, j0, {Causal::upper_a, 0});
                     gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, douts, dv + j0 * vs + kvh * s.dv, vs, add,
-                                j0);
+                                j0, {Causal::upper_a, 0});
                 }
             }
         }
