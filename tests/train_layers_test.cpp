@@ -6,6 +6,7 @@
 #include "train/cross_entropy.h"
 #include "train/embedding.h"
 #include "train/gemm.h"
+#include "train/output_head.h"
 #include "train/rms_norm.h"
 #include "train/rope.h"
 #include "train/swiglu.h"
@@ -127,6 +128,30 @@ TEST(TrainLayers, FloatAttentionMatchesDouble)
         expect_close(dkf, dk, "dk");
         expect_close(dvf, dv, "dv");
     }
+}
+
+// The output head's loss runs in blocks of rows: with rows spanning three blocks (the last
+// partial) and some rows without a target, its gradients with respect to every hidden
+// value and parameter still match finite differences of the loss.
+TEST(TrainLayers, OutputHeadGradientsAcrossRowBlocks)
+{
+    ThreadPool pool(2);
+    const int64_t hidden = 2, vocab = 3, rows = 2 * OutputHead<double>::kRowsPerBlock + 7;
+    Vec h = random_vec(rows * hidden, 50), values = random_vec(hidden + vocab * hidden, 51);
+    std::vector<int32_t> targets(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) targets[size_t(r)] = r % 7 == 3 ? kNoTarget : int32_t(r % vocab);
+    OutputHead<double> head(0, Linear{hidden, -1, hidden, vocab}, 1e-6);
+    LargeVector<double> logits;
+    // The mean over rows, so that differences of the loss keep their digits.
+    auto loss = [&] {
+        return head.loss({values.data(), nullptr}, h.data(), targets.data(), rows, 1.0, nullptr, logits, pool) /
+               double(rows);
+    };
+    Vec dh(h.size()), grads(values.size());
+    head.loss({values.data(), grads.data()}, h.data(), targets.data(), rows, 1.0 / double(rows), dh.data(), logits,
+              pool);
+    expect_gradient("h", h, dh, loss);
+    expect_gradient("norm and head weights", values, grads, loss);
 }
 
 TEST(TrainLayers, RmsNormGradients)
