@@ -2,17 +2,28 @@
 // AVX-512 flags; used only where the CPU reports avx512bf16). vdpbf16ps multiplies pairs
 // of bfloat16 and adds both products into float32 lanes: twice the fp32 FMA rate.
 #include "kernels/cpu/gemm_bf16.h"
-#include "kernels/cpu/unrolled.h"
+#include "kernels/cpu/register_tile.h"
 
-#include <algorithm>
 #include <immintrin.h>
 
 namespace mariana {
 
+namespace {
+
+struct Zmm {  // the vector operations store_tile needs
+    using F = __m512;
+    static constexpr int W = 16;
+    static F load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, F a) { _mm512_storeu_ps(p, a); }
+    static F add(F a, F b) { return _mm512_add_ps(a, b); }
+};
+
+}  // namespace
+
 void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_step_stride, const float* b, float* c,
                            int64_t ldc, int m, int n, bool accumulate)
 {
-    constexpr int R = kGemmBf16Rows, W = 16;
+    constexpr int R = kGemmBf16Rows, W = Zmm::W;
     __m512 acc[R][2];
     for_each_index<R>([&](int i) { acc[i][0] = acc[i][1] = _mm512_setzero_ps(); });
     for (int64_t s = 0; s < steps; ++s) {
@@ -24,25 +35,7 @@ void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_step_stride,
             acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         });
     }
-    // A whole tile goes straight to C, a partial one through a buffer: the stores then need
-    // no row or column tests, which would cost the accumulators their registers.
-    const bool whole = m == R && n == 2 * W;
-    alignas(64) float partial[R][2 * W];
-    if (!whole && accumulate)
-        for (int i = 0; i < m; ++i) std::copy_n(c + i * ldc, n, partial[i]);
-    float* const out = whole ? c : partial[0];
-    const int64_t ld = whole ? ldc : 2 * W;
-    for_each_index<R>([&](int i) {
-        float* row = out + i * ld;
-        if (accumulate) {
-            acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
-            acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + W));
-        }
-        _mm512_storeu_ps(row, acc[i][0]);
-        _mm512_storeu_ps(row + W, acc[i][1]);
-    });
-    if (!whole)
-        for (int i = 0; i < m; ++i) std::copy_n(partial[i], n, c + i * ldc);
+    store_tile<Zmm>(acc, c, ldc, m, n, accumulate);
 }
 
 }  // namespace mariana

@@ -1,7 +1,7 @@
 // The CPU kernels for AVX2 + FMA + F16C (compiled with -mavx2 -mfma -mf16c): 8 floats.
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
-#include "kernels/cpu/unrolled.h"
+#include "kernels/cpu/register_tile.h"
 
 #include <algorithm>
 #include <cmath>

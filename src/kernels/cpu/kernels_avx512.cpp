@@ -2,7 +2,7 @@
 // -mfma -mf16c): 16 floats, masked loads for the tails.
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
-#include "kernels/cpu/unrolled.h"
+#include "kernels/cpu/register_tile.h"
 
 #include <algorithm>
 #include <cmath>

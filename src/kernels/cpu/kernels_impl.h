@@ -223,25 +223,7 @@ void gemm_tile_of(int64_t k, const float* a, int64_t rows, int64_t step, const f
             acc[i][1] = V::fma(ai, b1, acc[i][1]);
         });
     }
-    // A whole tile goes straight to C, a partial one through a buffer: the stores then need
-    // no row or column tests, which would cost the accumulators their registers.
-    const bool whole = m == R && n == 2 * W;
-    alignas(64) float partial[R][2 * W];
-    if (!whole && accumulate)
-        for (int i = 0; i < m; ++i) std::copy_n(c + i * ldc, n, partial[i]);
-    float* const out = whole ? c : partial[0];
-    const int64_t ld = whole ? ldc : 2 * W;
-    for_each_index<R>([&](int i) {
-        float* row = out + i * ld;
-        if (accumulate) {
-            acc[i][0] = V::add(acc[i][0], V::load(row));
-            acc[i][1] = V::add(acc[i][1], V::load(row + W));
-        }
-        V::store(row, acc[i][0]);
-        V::store(row + W, acc[i][1]);
-    });
-    if (!whole)
-        for (int i = 0; i < m; ++i) std::copy_n(partial[i], n, c + i * ldc);
+    store_tile<V>(acc, c, ldc, m, n, accumulate);
 }
 
 void gemm_tile(int64_t k, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,

@@ -1,7 +1,7 @@
 // The CPU kernels for any x86-64 (or other) CPU: vectors of one float.
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/isa.h"
-#include "kernels/cpu/unrolled.h"
+#include "kernels/cpu/register_tile.h"
 
 #include <algorithm>
 #include <cmath>
