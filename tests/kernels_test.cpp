@@ -208,7 +208,8 @@ TEST(Kernels, PackedBServesBlocksOfRows)
 
 // Causal products skip only work that cannot change a wanted element: each kind against the
 // same product computed in full, bit for bit, with A zero where the kind says it is, A's
-// rows stored apart or adjacent, and k within one block of 256 or across two.
+// rows stored apart or adjacent, and k within one block of 256 or across two; some tiles
+// meet no k step of a block at all (they must still be zeroed when not accumulating).
 TEST(Kernels, CausalProductsSkipOnlyWhatCannotMatter)
 {
     std::mt19937 rng(15);
@@ -223,8 +224,9 @@ TEST(Kernels, CausalProductsSkipOnlyWhatCannotMatter)
     const Case cases[] = {{Causal::lower_c, 0, 50, 0, 48, 70},  {Causal::lower_c, 48, 40, 0, 48, 70},
                           {Causal::lower_c, -5, 30, 0, 20, 64}, {Causal::lower_a, 0, 60, 0, 60, 40},
                           {Causal::lower_a, 96, 50, 0, 146, 33}, {Causal::lower_a, 3, 290, 0, 290, 17},
-                          {Causal::upper_a, 0, 48, 0, 280, 48},  {Causal::upper_a, 0, 40, 200, 100, 33},
-                          {Causal::upper_a, 7, 30, 2, 260, 20}};
+                          {Causal::lower_a, -30, 40, 0, 40, 20}, {Causal::upper_a, 0, 48, 0, 280, 48},
+                          {Causal::upper_a, 0, 40, 200, 100, 33}, {Causal::upper_a, 7, 30, 2, 260, 20},
+                          {Causal::upper_a, 0, 120, 200, 100, 33}};
     for (const GemmPrecision precision : precisions) {
         PackedB packed;
         packed.pack(k, n, {bk.data(), n, 1}, precision);
