@@ -164,11 +164,22 @@ TEST(TrainLayers, RmsNormGradients)
         rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data(), pool);
         return weighted_sum(r, y);
     };
-    Vec y(rows * dim), rstd(rows), dx(rows * dim), dw(dim);
+    // dx from a zero base, from a base of its own (adding into it), and from another base.
+    const Vec base = random_vec(rows * dim, 13);
+    Vec y(rows * dim), rstd(rows), dx(rows * dim, 99.0), dx_added = base, dx_on_base(rows * dim, 99.0), dw(dim),
+        unused(dim);
     rms_norm_forward(x.data(), w.data(), rows, dim, 1e-6, y.data(), rstd.data(), pool);
-    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, dx.data(), dw.data(), pool);
+    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, nullptr, dx.data(), dw.data(), pool);
+    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, dx_added.data(), dx_added.data(),
+                      unused.data(), pool);
+    rms_norm_backward(x.data(), w.data(), rstd.data(), r.data(), rows, dim, base.data(), dx_on_base.data(),
+                      unused.data(), pool);
     expect_gradient("x", x, dx, loss);
     expect_gradient("w", w, dw, loss);
+    for (size_t i = 0; i < dx.size(); ++i) {
+        EXPECT_DOUBLE_EQ(dx_added[i], base[i] + dx[i]) << i;
+        EXPECT_DOUBLE_EQ(dx_on_base[i], base[i] + dx[i]) << i;
+    }
 }
 
 TEST(TrainLayers, SwigluGradients)

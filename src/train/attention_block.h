@@ -26,7 +26,8 @@ public:
     // x [sequences·length, hidden] normalised hidden states → out [.., hidden] (overwritten).
     virtual void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
                          ThreadPool& pool) = 0;
-    // For the inputs of the last forward: dx += ∂/∂x of Σ dout ⊙ out; parameter gradients added.
+    // For the inputs of the last forward: dx = ∂/∂x of Σ dout ⊙ out (overwritten); parameter
+    // gradients added.
     virtual void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t sequences, int64_t length,
                           T* dx, ThreadPool& pool) = 0;
 };

@@ -47,17 +47,20 @@ void DecoderLayer<T>::backward(const WeightsView<T>& w, const T* h_in, const T* 
                                T loss_scale, T* dh_in, ThreadPool& pool)
 {
     const int64_t N = B * S, H = hidden_;
-    dh_mid_.assign(dh_out, dh_out + N * H);
-    dx_.assign(size_t(N * H), T(0));
-    if (moe_) moe_->backward(w, x_ffn_.data(), dh_out, B, S, loss_scale, dx_.data(), pool);
-    else mlp_->backward(w, x_ffn_.data(), dh_out, N, dx_.data(), pool);
-    rms_norm_backward(h_mid_.data(), w.at(ffn_norm_), rstd_ffn_.data(), dx_.data(), N, H, dh_mid_.data(),
+    dh_mid_.resize(size_t(N * H));
+    dx_.resize(size_t(N * H));
+    if (moe_) {  // the MoE adds its experts' gradients one by one
+        fill_zero(dx_.data(), N * H, pool);
+        moe_->backward(w, x_ffn_.data(), dh_out, B, S, loss_scale, dx_.data(), pool);
+    } else {
+        mlp_->backward(w, x_ffn_.data(), dh_out, N, dx_.data(), pool, Into::overwrite);
+    }
+    // Each residual's gradient passes through as the base the norm's gradient adds onto.
+    rms_norm_backward(h_mid_.data(), w.at(ffn_norm_), rstd_ffn_.data(), dx_.data(), N, H, dh_out, dh_mid_.data(),
                       w.grad(ffn_norm_), pool);
-
-    std::copy(dh_mid_.begin(), dh_mid_.end(), dh_in);
-    std::fill(dx_.begin(), dx_.end(), T(0));
     attention_->backward(w, x_attn_.data(), dh_mid_.data(), B, S, dx_.data(), pool);
-    rms_norm_backward(h_in, w.at(attn_norm_), rstd_attn_.data(), dx_.data(), N, H, dh_in, w.grad(attn_norm_), pool);
+    rms_norm_backward(h_in, w.at(attn_norm_), rstd_attn_.data(), dx_.data(), N, H, dh_mid_.data(), dh_in,
+                      w.grad(attn_norm_), pool);
 }
 
 template class DecoderLayer<float>;

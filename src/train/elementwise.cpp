@@ -17,6 +17,12 @@ void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool)
 }
 
 template <typename T>
+void fill_zero(T* x, int64_t n, ThreadPool& pool)
+{
+    pool.parallel_for(n, 1 << 15, [=](int64_t begin, int64_t end) { std::fill(x + begin, x + end, T(0)); });
+}
+
+template <typename T>
 void split_columns(const T* all, int64_t rows, std::initializer_list<std::pair<T*, int64_t>> parts, ThreadPool& pool)
 {
     int64_t width = 0;
@@ -71,6 +77,8 @@ T max_of(const T* x, int64_t n)
 
 template void add<float>(const float*, const float*, int64_t, float*, ThreadPool&);
 template void add<double>(const double*, const double*, int64_t, double*, ThreadPool&);
+template void fill_zero<float>(float*, int64_t, ThreadPool&);
+template void fill_zero<double>(double*, int64_t, ThreadPool&);
 template float max_of<float>(const float*, int64_t);
 template void split_columns<float>(const float*, int64_t, std::initializer_list<std::pair<float*, int64_t>>,
                                    ThreadPool&);

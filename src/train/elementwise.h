@@ -18,6 +18,10 @@ int64_t rows_per_chunk(int64_t width);
 template <typename T>
 void add(const T* a, const T* b, int64_t n, T* out, ThreadPool& pool);
 
+// x[i] = 0 for i < n.
+template <typename T>
+void fill_zero(T* x, int64_t n, ThreadPool& pool);
+
 // The column blocks of a [rows, Σ widths] matrix (a fused projection's output) to their
 // own [rows, width] arrays, and back: parts are {array, width} in column order.
 template <typename T>

@@ -68,7 +68,7 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dqkv_.resize(qkv_out_.size());
     join_columns<T>({{dq_.data(), heads_ * hd}, {dk_.data(), kv_heads_ * hd}, {dv_.data(), kv_heads_ * hd}}, N,
                     dqkv_.data(), pool);
-    qkv_.backward(w, x, dqkv_.data(), N, dx, pool);
+    qkv_.backward(w, x, dqkv_.data(), N, dx, pool, Into::overwrite);
 }
 
 template class GqaBlock<float>;

@@ -129,21 +129,21 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
 
     dc_.resize(c_.size());
     kv_b_proj_.backward(w, c_.data(), dkv_.data(), N, dc_.data(), pool, Into::overwrite);
-    dlatent_.assign(latent_.size(), T(0));
-    rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, dlatent_.data(),
+    dlatent_.resize(latent_.size());
+    rms_norm_backward(latent_.data(), w.at(kv_a_norm_), c_rstd_.data(), dc_.data(), N, R_, nullptr, dlatent_.data(),
                       w.grad(kv_a_norm_), pool);
     if (Rq_ > 0) {
         dq_a_n_.resize(q_a_n_.size());
         q_b_proj_.backward(w, q_a_n_.data(), dq_.data(), N, dq_a_n_.data(), pool, Into::overwrite);
-        dq_a_.assign(q_a_.size(), T(0));
-        rms_norm_backward(q_a_.data(), w.at(q_a_norm_), q_a_rstd_.data(), dq_a_n_.data(), N, Rq_, dq_a_.data(),
-                          w.grad(q_a_norm_), pool);
+        dq_a_.resize(q_a_.size());
+        rms_norm_backward(q_a_.data(), w.at(q_a_norm_), q_a_rstd_.data(), dq_a_n_.data(), N, Rq_, nullptr,
+                          dq_a_.data(), w.grad(q_a_norm_), pool);
     }
     const T* const dquery = Rq_ > 0 ? dq_a_.data() : dq_.data();
     dx_proj_.resize(x_proj_out_.size());
     join_columns<T>({{dquery, x_proj_.out - R_ - dr_}, {dlatent_.data(), R_}, {dk_pe_.data(), dr_}}, N,
                     dx_proj_.data(), pool);
-    x_proj_.backward(w, x, dx_proj_.data(), N, dx, pool);
+    x_proj_.backward(w, x, dx_proj_.data(), N, dx, pool, Into::overwrite);
 }
 
 template class MlaBlock<float>;

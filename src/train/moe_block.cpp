@@ -69,7 +69,7 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     for (int64_t slot = 0; slot < N * K_; ++slot) routed_[size_t(chosen_[size_t(slot)])].slots.push_back(slot);
 
     // Routed experts in index order, shared experts last, as the inference MoE adds them.
-    std::fill_n(out, N * H, T(0));
+    fill_zero(out, N * H, pool);
     for (int64_t e = 0; e < E_; ++e) {
         Routed& r = routed_[size_t(e)];
         const int64_t n = int64_t(r.slots.size());

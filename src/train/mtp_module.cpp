@@ -63,11 +63,13 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B,
     eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool, Into::overwrite);
 
     for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H, H, normed_.data() + n * H);
-    demb_.assign(emb_.size(), T(0));
-    rms_norm_backward(emb_.data(), w.at(enorm_), e_rstd_.data(), normed_.data(), N, H, demb_.data(), w.grad(enorm_), pool);
+    demb_.resize(emb_.size());
+    rms_norm_backward(emb_.data(), w.at(enorm_), e_rstd_.data(), normed_.data(), N, H, nullptr, demb_.data(),
+                      w.grad(enorm_), pool);
     embedding_backward(tokens_.data(), demb_.data(), N, H, w.grad(embed_));
     for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H + H, H, normed_.data() + n * H);
-    rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), normed_.data(), N, H, dh_prev, w.grad(hnorm_), pool);
+    rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), normed_.data(), N, H, dh_prev, dh_prev, w.grad(hnorm_),
+                      pool);
 }
 
 template class MtpModule<float>;

@@ -41,7 +41,8 @@ T OutputHead<T>::loss(const WeightsView<T>& w, const T* h, const int32_t* target
                                       backward ? logits.data() : nullptr, pool));
         if (backward) head_.backward(w, x, logits.data(), n, dx_.data() + r0 * head_.in, pool, Into::overwrite);
     }
-    if (backward) rms_norm_backward(h, w.at(norm_), rstd_.data(), dx_.data(), rows, head_.in, dh, w.grad(norm_), pool);
+    if (backward)
+        rms_norm_backward(h, w.at(norm_), rstd_.data(), dx_.data(), rows, head_.in, dh, dh, w.grad(norm_), pool);
     return T(total);
 }
 

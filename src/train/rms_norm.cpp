@@ -22,8 +22,8 @@ void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, 
 }
 
 template <typename T>
-void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64_t rows, int64_t dim, T* dx, T* dw,
-                       ThreadPool& pool)
+void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64_t rows, int64_t dim,
+                       const std::type_identity_t<T>* base, T* dx, T* dw, ThreadPool& pool)
 {
     constexpr int64_t kBlock = 64;  // rows per partial dw: fixed, so sums never depend on threads
     const int64_t blocks = (rows + kBlock - 1) / kBlock;
@@ -42,7 +42,9 @@ void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64
                     pdw[i] += dyr[i] * (xr[i] * s);
                 }
                 const T mean = s * sum_of_products(g.data(), xr, dim) / T(dim);  // mean of g ⊙ x̂
-                for (int64_t i = 0; i < dim; ++i) dx[r * dim + i] += s * (g[size_t(i)] - xr[i] * s * mean);
+                const T* br = base ? base + r * dim : nullptr;
+                for (int64_t i = 0; i < dim; ++i)
+                    dx[r * dim + i] = (br ? br[i] : T(0)) + s * (g[size_t(i)] - xr[i] * s * mean);
             }
         }
     });
@@ -53,9 +55,9 @@ void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64
 template void rms_norm_forward<float>(const float*, const float*, int64_t, int64_t, float, float*, float*, ThreadPool&);
 template void rms_norm_forward<double>(const double*, const double*, int64_t, int64_t, double, double*, double*,
                                        ThreadPool&);
-template void rms_norm_backward<float>(const float*, const float*, const float*, const float*, int64_t, int64_t, float*,
-                                       float*, ThreadPool&);
+template void rms_norm_backward<float>(const float*, const float*, const float*, const float*, int64_t, int64_t,
+                                       const float*, float*, float*, ThreadPool&);
 template void rms_norm_backward<double>(const double*, const double*, const double*, const double*, int64_t, int64_t,
-                                        double*, double*, ThreadPool&);
+                                        const double*, double*, double*, ThreadPool&);
 
 }  // namespace mariana::train
