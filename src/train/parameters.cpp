@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "model/model.h"
 #include "model/weight_loader.h"
+#include "train/elementwise.h"
 
 #include <algorithm>
 
@@ -49,9 +50,7 @@ const Parameter& ParameterSet::find(std::string_view name) const
 
 void ParameterSet::zero_grads(ThreadPool& pool)
 {
-    pool.parallel_for(int64_t(grads_.size()), 1 << 16, [&](int64_t begin, int64_t end) {
-        std::fill(grads_.begin() + begin, grads_.begin() + end, 0.0f);
-    });
+    fill_zero(grads_.data(), int64_t(grads_.size()), pool);
 }
 
 }  // namespace mariana::train
