@@ -122,6 +122,21 @@ bool trivial_product(int64_t m, int64_t n, int64_t k, float* c, int64_t ldc, boo
     return true;
 }
 
+// Where the pooled GEMM's row chunks of whole tiles start (and, last, `tiles`). At most
+// 16 tiles, so that a block of A stays in L2; with several threads the chunks shrink
+// toward the end, each about 1/(2·threads) of the tiles left, so that the threads, taking
+// chunks in turn, finish together instead of one waiting out another's last large chunk.
+std::vector<int64_t> chunk_starts(int64_t tiles, int threads)
+{
+    std::vector<int64_t> starts{0};
+    for (int64_t t = 0; t < tiles;) {
+        const int64_t left = tiles - t;
+        t += threads == 1 ? std::min<int64_t>(left, 16) : std::clamp<int64_t>((left + 2 * threads - 1) / (2 * threads), 1, 16);
+        starts.push_back(t);
+    }
+    return starts;
+}
+
 TilePlan plan_for(const KernelTable& kt, GemmPrecision precision)
 {
     if (precision == GemmPrecision::bf16 && gemm_bf16_available())
@@ -262,9 +277,9 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
     if (trivial_product(m, n, k, c, ldc, accumulate)) return;
     const TilePlan plan = plan_for(kt, precision);
     const int R = plan.rows, C = plan.cols;
-    // Row chunks of whole tiles: at least two per thread when m allows, at most 16 tiles.
     const int64_t tiles = (m + R - 1) / R;
-    const int64_t chunk_tiles = std::clamp<int64_t>(tiles / (2 * threads), 1, 16);
+    const std::vector<int64_t> starts = chunk_starts(tiles, threads);
+    const int64_t chunks = int64_t(starts.size()) - 1;
     // The calling thread's buffers, reused across calls; workers reach B's through the pointer.
     thread_local std::vector<float> packed_b_buffer;
     packed_b_buffer.resize(size_t(kKc * round_up(std::min(n, kNc), C)));
@@ -279,21 +294,25 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             parallel_for(panels, std::max<int64_t>(1, panels / (2 * threads)), [&](int64_t q0, int64_t q1) {
                 pack_b(plan, b, n, p0, kc, j0 + q0 * C, (q1 - q0) * C, packed_b + q0 * steps * C);
             });
-            parallel_for(tiles, chunk_tiles, [&](int64_t t0, int64_t t1) {
+            auto multiply_chunk = [&](int64_t chunk) {
+                const int64_t t0 = starts[size_t(chunk)], t1 = starts[size_t(chunk) + 1];
                 thread_local std::vector<float> buffer;
                 const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
                 // This chunk's share of B's next k block, and the rows of A of the chunk a
                 // thread count later (threads take chunks in turn), in this k block or the next.
                 const int64_t next_p0 = p0 + kc, next_p1 = std::min(k, next_p0 + kKc);
-                const int64_t later = t0 / chunk_tiles + threads, chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
-                const int64_t later_t0 = (later % chunks) * chunk_tiles;
-                const int64_t later_r1 = std::min(m, (later_t0 + chunk_tiles) * R);
+                const int64_t later = chunk + threads;
+                const int64_t later_r0 = starts[size_t(later % chunks)] * R;
+                const int64_t later_r1 = std::min(m, starts[size_t(later % chunks) + 1] * R);
                 Ahead next{prefetch_of(b, next_p0 + (next_p1 - next_p0) * t0 / tiles,
                                        next_p0 + (next_p1 - next_p0) * t1 / tiles, j0, j0 + nc),
-                           later < chunks ? prefetch_of(a, later_t0 * R, later_r1, p0, p0 + kc)
-                                          : prefetch_of(a, later_t0 * R, later_r1, next_p0, next_p1)};
+                           later < chunks ? prefetch_of(a, later_r0, later_r1, p0, p0 + kc)
+                                          : prefetch_of(a, later_r0, later_r1, next_p0, next_p1)};
                 multiply_tiles(plan, stage, t0, t1, m, n, j0, panels, p0, kc, packed_b, steps * C, c, ldc, add, {},
                                &next);
+            };
+            parallel_for(chunks, 1, [&](int64_t first, int64_t past) {
+                for (int64_t chunk = first; chunk < past; ++chunk) multiply_chunk(chunk);
             });
         }
     }
