@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -206,6 +207,91 @@ TEST(Kernels, PackedBServesBlocksOfRows)
     }
 }
 
+// The words a producer writes for gemm_serial_words, against f32_to_bf16 value by value:
+// along a row (an odd length's last upper half zero; float32 words are the values), and
+// across two rows (no second row: upper halves zero).
+TEST(Kernels, GemmWordsHoldTheRoundedValues)
+{
+    std::mt19937 rng(16);
+    auto src = random_vector(75, rng);
+    const float specials[] = {std::nanf(""), INFINITY, 1e-40f, 1.00390625f, 1.01171875f, -0.0f};
+    for (size_t i = 0; i < std::size(specials); ++i) src[i * 11] = specials[i];
+    auto word = [](float lo, float hi) {
+        return uint32_t(f32_to_bf16(lo)) | uint32_t(f32_to_bf16(hi)) << 16;
+    };
+    auto bits = [](float f) { return std::bit_cast<uint32_t>(f); };
+    for (const int64_t n : {1, 2, 31, 32, 33, 75}) {
+        std::vector<float> values(size_t(n), -1.0f);
+        gemm_words_along(src.data(), n, values.data(), GemmPrecision::f32);
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(bits(values[size_t(i)]), bits(src[size_t(i)])) << n << " at " << i;
+        if (gemm_k_step(GemmPrecision::bf16) != 2) continue;
+        std::vector<float> along(size_t((n + 1) / 2), -1.0f), across(size_t(n), -1.0f), alone(size_t(n), -1.0f);
+        gemm_words_along(src.data(), n, along.data(), GemmPrecision::bf16);
+        gemm_words_across(src.data(), src.data() + n / 2, n - n / 2, across.data());
+        gemm_words_across(src.data(), nullptr, n, alone.data());
+        for (int64_t s = 0; s < (n + 1) / 2; ++s)
+            ASSERT_EQ(bits(along[size_t(s)]), word(src[size_t(2 * s)], 2 * s + 1 < n ? src[size_t(2 * s + 1)] : 0.0f))
+                << "along, n " << n << " word " << s;
+        for (int64_t j = 0; j < n - n / 2; ++j)
+            ASSERT_EQ(bits(across[size_t(j)]), word(src[size_t(j)], src[size_t(n / 2 + j)])) << "across, n " << n;
+        for (int64_t j = 0; j < n; ++j) ASSERT_EQ(bits(alone[size_t(j)]), word(src[size_t(j)], 0.0f)) << "alone, n " << n;
+    }
+}
+
+// A given as words, read where the caller wrote them: rows of words (steps adjacent) and a
+// k-major panel (rows adjacent), with m not a multiple of the tile's rows and k odd and
+// across B's blocks of 256, causal or not, against the same product with A as values. The
+// words are exactly what packing makes, so the two agree bit for bit.
+TEST(Kernels, GemmReadsWordsInPlace)
+{
+    std::mt19937 rng(17);
+    const int64_t k = 300, n = 70;
+    const auto bk = random_vector(size_t(k * n), rng);
+    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
+    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
+    struct Case {
+        int64_t m, row0, kk, nn;
+        Causal causal;
+    };
+    const Case cases[] = {{50, 0, 300, 70, {}},
+                          {13, 0, 7, 33, {}},
+                          {48, 0, 261, 64, {Causal::lower_a, 3}},
+                          {40, 2, 255, 20, {Causal::upper_a, 0}},
+                          {25, 256, 44, 50, {}}};
+    for (const GemmPrecision precision : precisions) {
+        const int ks = gemm_k_step(precision);
+        PackedB packed;
+        packed.pack(k, n, {bk.data(), n, 1}, precision);
+        for (const Case& c : cases) {
+            auto a = random_vector(size_t(c.m * c.kk), rng);  // row-major, k contiguous
+            for (int64_t i = 0; i < c.m; ++i)
+                for (int64_t p = 0; p < c.kk; ++p)
+                    if ((c.causal.kind == Causal::lower_a && p > i + c.causal.diagonal) ||
+                        (c.causal.kind == Causal::upper_a && p < i + c.causal.diagonal))
+                        a[size_t(i * c.kk + p)] = 0;
+            const int64_t steps = (c.kk + ks - 1) / ks;
+            std::vector<float> rows(size_t(c.m * steps)), panel(size_t(steps * c.m));
+            for (int64_t i = 0; i < c.m; ++i)
+                gemm_words_along(a.data() + i * c.kk, c.kk, rows.data() + i * steps, precision);
+            for (int64_t i = 0; i < c.m; ++i)
+                for (int64_t s = 0; s < steps; ++s) panel[size_t(s * c.m + i)] = rows[size_t(i * steps + s)];
+            for (const bool accumulate : {false, true}) {
+                const int64_t ldc = c.nn + 1;
+                std::vector<float> want = random_vector(size_t(c.m * ldc), rng), by_rows = want, by_panel = want;
+                gemm_serial(c.m, c.nn, c.kk, {a.data(), c.kk, 1}, packed, want.data(), ldc, accumulate, c.row0, c.causal);
+                gemm_serial_words(c.m, c.nn, c.kk, {rows.data(), steps, 1}, packed, by_rows.data(), ldc, accumulate,
+                                  c.row0, c.causal);
+                gemm_serial_words(c.m, c.nn, c.kk, {panel.data(), 1, c.m}, packed, by_panel.data(), ldc, accumulate,
+                                  c.row0, c.causal);
+                const std::string what = fmt::format("{}x{}x{} from row {}{}{}", c.m, c.nn, c.kk, c.row0,
+                                                     accumulate ? " accumulate" : "", ks == 2 ? " bf16" : "");
+                ASSERT_EQ(std::memcmp(by_rows.data(), want.data(), want.size() * sizeof(float)), 0) << "rows " << what;
+                ASSERT_EQ(std::memcmp(by_panel.data(), want.data(), want.size() * sizeof(float)), 0) << "panel " << what;
+            }
+        }
+    }
+}
+
 // Causal products skip only work that cannot change a wanted element: each kind against the
 // same product computed in full, bit for bit, with A zero where the kind says it is, A's
 // rows stored apart or adjacent, and k within one block of 256 or across two; some tiles
@@ -332,7 +418,8 @@ TEST(Kernels, ExpAffineMatchesLibm)
 
 // Every table's GEMM packing against the one-element-at-a-time fallback, word for word:
 // vectors contiguous, lanes contiguous and neither; k odd and past a 16-step block; fewer
-// vectors than lanes; values that round to even, NaN, infinities and subnormals.
+// vectors than lanes; a single vector into a panel one word wide (gemm_words_along); values
+// that round to even, NaN, infinities and subnormals.
 TEST(Kernels, GemmPackMatchesFallbackBitForBit)
 {
     std::mt19937 rng(13);
@@ -346,7 +433,8 @@ TEST(Kernels, GemmPackMatchesFallbackBitForBit)
     for (const KernelTable* table : supported_kernel_tables())
         for (const int k_step : {1, 2})
             for (const Case c : {Case{80, 1, 12, 37, 12}, Case{80, 1, 5, 64, 12}, Case{64, 1, 32, 33, 32},
-                                 Case{1, 64, 12, 41, 12}, Case{1, 64, 20, 7, 32}, Case{3, 70, 9, 19, 12}}) {
+                                 Case{1, 64, 12, 41, 12}, Case{1, 64, 20, 7, 32}, Case{3, 70, 9, 19, 12},
+                                 Case{0, 1, 1, 75, 1}, Case{0, 1, 1, 32, 1}, Case{0, 1, 1, 1, 1}}) {
                 const int64_t steps = (c.kc + k_step - 1) / k_step;
                 std::vector<float> want(size_t(steps * c.width), 1.0f), got(want.size(), 2.0f);
                 gemm_pack_generic(k_step, src.data(), c.vector_stride, c.element_stride, c.count, c.kc, c.width,

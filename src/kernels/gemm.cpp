@@ -3,9 +3,11 @@
 #include "core/error.h"
 #include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/prefetch.h"
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <vector>
 
 namespace mariana {
@@ -25,16 +27,22 @@ struct TilePlan {
     bool bf16;
     int rows, cols, k_step;
 
+    // k_step: values per word to make, or 1 to copy what are already words.
+    void pack(int k_step_of_src, const float* src, int64_t vector_stride, int64_t element_stride, int64_t count,
+              int64_t kc, int width, float* out) const
+    {
+        kernels->gemm_pack(k_step_of_src, src, vector_stride, element_stride, count, kc, width, out);
+    }
     void pack(const float* src, int64_t vector_stride, int64_t element_stride, int64_t count, int64_t kc, int width,
               float* out) const
     {
-        kernels->gemm_pack(k_step, src, vector_stride, element_stride, count, kc, width, out);
+        pack(k_step, src, vector_stride, element_stride, count, kc, width, out);
     }
-    // Strides as in KernelTable::gemm_tile; the bf16 kernel takes panels only (row stride 1).
+    // Strides as in KernelTable::gemm_tile (one of them 1).
     void tile(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,
               int64_t ldc, int m, int n, bool accumulate) const
     {
-        if (bf16) return gemm_tile_bf16_avx512(steps, a, a_step_stride, b, c, ldc, m, n, accumulate);
+        if (bf16) return gemm_tile_bf16_avx512(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
         kernels->gemm_tile(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
     }
 };
@@ -46,39 +54,44 @@ struct ATile {
     int64_t row_stride, step_stride;
 };
 
-// Rows [t0·R, t1·R) × k-range [p0, p0 + kc) of A, staged for the micro-kernel, one of three
-// ways by how A is stored:
-//  - float32 rows with k contiguous are read in place (all but a last tile that runs past
-//    m), which saves transposing them; that costs most on products with few columns.
-//  - Rows adjacent in memory (A a transposed view, as dYᵀ in a weight gradient) are packed
-//    for all the tiles at once into one panel [steps, (t1 - t0)·R], a tile reading its R
-//    columns of it: each step is a run of memory, read and written in full vectors.
-//  - Anything else is packed k-major tile by tile, [steps, R] each. (bfloat16 rows read in
-//    place measured slower than packed ones, so bf16 always packs.)
+// Rows [t0·R, t1·R) × k-range [p0, p0 + kc) of A, staged for the micro-kernel. A holds
+// float32 values, or with `words` the kernel's own words already (WordsView: column s is
+// step s). By how A is stored:
+//  - Rows with k contiguous are read in place when they hold float32 values or words
+//    (which saves transposing them; that costs most on products with few columns), and so
+//    are words in a k-major panel (rows adjacent), all but a last tile that runs past m.
+//  - float32 rows adjacent in memory (A a transposed view, as dYᵀ in a weight gradient)
+//    are packed for all the tiles at once into one panel [steps, (t1 - t0)·R], a tile
+//    reading its R columns of it: each step is a run of memory, read and written in full
+//    vectors.
+//  - Anything else is packed k-major tile by tile, [steps, R] each (words copied). (float32
+//    rows rounded to bfloat16 as they are read measured slower than packed ones, so bf16
+//    packs them.)
 // Rows past m are zero.
 class AStage {
 public:
-    AStage(const TilePlan& plan, MatrixView a, int64_t m, int64_t t0, int64_t t1, int64_t p0, int64_t kc,
+    AStage(const TilePlan& plan, MatrixView a, bool words, int64_t m, int64_t t0, int64_t t1, int64_t p0, int64_t kc,
            std::vector<float>& buffer)
-        : plan_(plan), a_(a), m_(m), t0_(t0), p0_(p0), steps_((kc + plan.k_step - 1) / plan.k_step),
+        : plan_(plan), a_(a), m_(m), t0_(t0), steps_((kc + plan.k_step - 1) / plan.k_step),
           width_((t1 - t0) * plan.rows)
     {
         const int R = plan.rows;
-        rows_in_place_ = a.col_stride == 1 && !plan.bf16;
-        one_panel_ = a.row_stride == 1 && a.col_stride != 1;
+        a_.data += (words ? p0 / plan.k_step : p0) * a.col_stride;
+        rows_in_place_ = a.col_stride == 1 && (words || !plan.bf16);
+        panel_in_place_ = words && a.row_stride == 1 && !rows_in_place_;
+        one_panel_ = !words && a.row_stride == 1 && a.col_stride != 1;
         buffer.resize(size_t(width_ * steps_));
         staged_ = buffer.data();
-        const float* src = a.data + p0 * a.col_stride;
         if (one_panel_) {
             const int64_t r0 = t0 * R;
-            plan.pack(src + r0, 1, a.col_stride, std::clamp<int64_t>(m - r0, 0, width_), kc, int(width_), staged_);
+            plan.pack(a_.data + r0, 1, a.col_stride, std::clamp<int64_t>(m - r0, 0, width_), kc, int(width_), staged_);
             return;
         }
         for (int64_t t = t0; t < t1; ++t) {
             if (in_place(t)) continue;
             const int64_t r = t * R;
-            plan.pack(src + r * a.row_stride, a.row_stride, a.col_stride, std::clamp<int64_t>(m - r, 0, R), kc, R,
-                      staged_ + (t - t0) * steps_ * R);
+            plan.pack(words ? 1 : plan.k_step, a_.data + r * a.row_stride, a.row_stride, a.col_stride,
+                      std::clamp<int64_t>(m - r, 0, R), words ? steps_ : kc, R, staged_ + (t - t0) * steps_ * R);
         }
     }
 
@@ -86,17 +99,18 @@ public:
     {
         const int R = plan_.rows;
         if (one_panel_) return {staged_ + (t - t0_) * R, 1, width_};
-        if (in_place(t)) return {a_.data + t * R * a_.row_stride + p0_, a_.row_stride, 1};
+        if (in_place(t) && rows_in_place_) return {a_.data + t * R * a_.row_stride, a_.row_stride, 1};
+        if (in_place(t)) return {a_.data + t * R, 1, a_.col_stride};
         return {staged_ + (t - t0_) * steps_ * R, 1, R};
     }
 
 private:
-    bool in_place(int64_t t) const { return rows_in_place_ && (t + 1) * plan_.rows <= m_; }
+    bool in_place(int64_t t) const { return (rows_in_place_ || panel_in_place_) && (t + 1) * plan_.rows <= m_; }
 
     const TilePlan& plan_;
-    MatrixView a_;
-    int64_t m_, t0_, p0_, steps_, width_;  // width_: rows staged, (t1 - t0)·R
-    bool rows_in_place_, one_panel_;
+    MatrixView a_;  // from column p0 (or its step)
+    int64_t m_, t0_, steps_, width_;  // width_: rows staged, (t1 - t0)·R
+    bool rows_in_place_, panel_in_place_, one_panel_;
     float* staged_;
 };
 
@@ -171,37 +185,6 @@ TileWork tile_work(const TilePlan& plan, const Causal& causal, int64_t t, int64_
     }
     return work;
 }
-
-// A block of a matrix a product will read soon, brought into L2 a few cache lines at a
-// time while the tiles before it compute. Activations come to a product from DRAM (a
-// training step's arrays far outgrow the caches), and a product that waits for each block
-// of A, or of B, as it packs it runs a quarter slower than one whose operands are cached.
-// The block is `runs` runs of `run_floats` floats, run r at base + r·stride.
-class Prefetch {
-public:
-    Prefetch() = default;
-    Prefetch(const float* base, int64_t runs, int64_t stride, int64_t run_floats)
-        : base_(reinterpret_cast<const char*>(base)), runs_(runs), stride_(stride * int64_t(sizeof(float))),
-          lines_per_run_((run_floats * int64_t(sizeof(float)) + kLine - 1) / kLine)
-    {
-    }
-    int64_t lines() const { return runs_ * lines_per_run_; }
-
-    // The next `count` lines.
-    void issue(int64_t count)
-    {
-        for (; count > 0 && run_ < runs_; --count) {
-            __builtin_prefetch(base_ + run_ * stride_ + line_ * kLine, 0, 2);
-            if (++line_ == lines_per_run_) line_ = 0, ++run_;
-        }
-    }
-
-private:
-    static constexpr int64_t kLine = 64;
-    const char* base_ = nullptr;
-    int64_t runs_ = 0, stride_ = 0, lines_per_run_ = 0;
-    int64_t run_ = 0, line_ = 0;  // the next line to issue
-};
 
 // Rows [r0, r1) × columns [c0, c1) of a matrix stored with rows or columns contiguous
 // (nothing for other layouts).
@@ -297,7 +280,7 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             auto multiply_chunk = [&](int64_t chunk) {
                 const int64_t t0 = starts[size_t(chunk)], t1 = starts[size_t(chunk) + 1];
                 thread_local std::vector<float> buffer;
-                const AStage stage(plan, a, m, t0, t1, p0, kc, buffer);
+                const AStage stage(plan, a, false, m, t0, t1, p0, kc, buffer);
                 // This chunk's share of B's next k block, and the rows of A of the chunk a
                 // thread count later (threads take chunks in turn), in this k block or the next.
                 const int64_t next_p0 = p0 + kc, next_p1 = std::min(k, next_p0 + kKc);
@@ -332,32 +315,63 @@ void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
     }
 }
 
-void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
-                 bool accumulate, int64_t b_row0, Causal causal)
+// C (+)= A · B's rows [b_row0, b_row0 + k) for gemm_serial's two forms of A.
+void PackedB::multiply(int64_t m, int64_t n, int64_t k, MatrixView a, bool words, float* c, int64_t ldc,
+                       bool accumulate, int64_t b_row0, Causal causal) const
 {
-    const TilePlan plan = plan_for(active_kernels(), b.precision_);
-    MARIANA_CHECK(b_row0 >= 0 && b_row0 % 2 == 0 && b_row0 + k <= b.k_ && n <= b.n_,
-                  "gemm_serial: rows [{}, {}) and {} columns of a packed {}x{}", b_row0, b_row0 + k, n, b.k_, b.n_);
+    const TilePlan plan = plan_for(active_kernels(), precision_);
+    MARIANA_CHECK(b_row0 >= 0 && b_row0 % 2 == 0 && b_row0 + k <= k_ && n <= n_,
+                  "gemm_serial: rows [{}, {}) and {} columns of a packed {}x{}", b_row0, b_row0 + k, n, k_, n_);
     if (trivial_product(m, n, k, c, ldc, accumulate)) return;
-    const int64_t width = round_up(b.n_, plan.cols), tiles = (m + plan.rows - 1) / plan.rows;
+    const int64_t width = round_up(n_, plan.cols), tiles = (m + plan.rows - 1) / plan.rows;
     const int64_t panels = (n + plan.cols - 1) / plan.cols, block_steps = kKc / plan.k_step;
     thread_local std::vector<float> buffer;
     // Chunks of B's rows that stay within one of its kKc-row blocks; a block holds `stored`
     // steps per panel, of which this chunk reads from step `first` on.
     for (int64_t row = b_row0; row < b_row0 + k;) {
-        const int64_t block = row / kKc, block_end = std::min(b.k_, (block + 1) * kKc);
+        const int64_t block = row / kKc, block_end = std::min(k_, (block + 1) * kKc);
         const int64_t kc = std::min(block_end, b_row0 + k) - row;
         const int64_t stored = (block_end - block * kKc + plan.k_step - 1) / plan.k_step;
         const int64_t first = (row - block * kKc) / plan.k_step;
-        const float* words = b.words_.data() + block * block_steps * width + first * plan.cols;
+        const float* panel = words_.data() + block * block_steps * width + first * plan.cols;
         for (int64_t t0 = 0; t0 < tiles; t0 += 16) {  // A's block stays in L2
             const int64_t t1 = std::min(tiles, t0 + 16);
-            const AStage stage(plan, a, m, t0, t1, row - b_row0, kc, buffer);
-            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, row - b_row0, kc, words, stored * plan.cols, c, ldc,
+            const AStage stage(plan, a, words, m, t0, t1, row - b_row0, kc, buffer);
+            multiply_tiles(plan, stage, t0, t1, m, n, 0, panels, row - b_row0, kc, panel, stored * plan.cols, c, ldc,
                            accumulate || row > b_row0, causal);
         }
         row += kc;
     }
+}
+
+void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
+                 bool accumulate, int64_t b_row0, Causal causal)
+{
+    b.multiply(m, n, k, a, false, c, ldc, accumulate, b_row0, causal);
+}
+
+void gemm_serial_words(int64_t m, int64_t n, int64_t k, WordsView a, const PackedB& b, float* c, int64_t ldc,
+                       bool accumulate, int64_t b_row0, Causal causal)
+{
+    MARIANA_CHECK(a.row_stride == 1 || a.step_stride == 1, "gemm_serial_words: words {} and {} apart, neither 1",
+                  a.row_stride, a.step_stride);
+    b.multiply(m, n, k, {a.data, a.row_stride, a.step_stride}, true, c, ldc, accumulate, b_row0, causal);
+}
+
+int gemm_k_step(GemmPrecision precision) { return plan_for(active_kernels(), precision).k_step; }
+
+void gemm_words_along(const float* x, int64_t n, float* out, GemmPrecision precision)
+{
+    const TilePlan plan = plan_for(active_kernels(), precision);
+    plan.pack(x, 0, 1, 1, n, 1, out);
+}
+
+void gemm_words_across(const float* lo, const float* hi, int64_t n, float* out)
+{
+    const TilePlan plan = plan_for(active_kernels(), GemmPrecision::bf16);
+    MARIANA_CHECK(plan.k_step == 2, "gemm_words_across: bf16 products are not available");
+    MARIANA_CHECK(n <= std::numeric_limits<int>::max(), "gemm_words_across: {} words", n);
+    plan.pack(lo, 1, hi ? hi - lo : 0, n, hi ? 2 : 1, int(n), out);
 }
 
 void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

@@ -56,6 +56,24 @@ struct Causal {
     int64_t diagonal = 0;
 };
 
+// A operand written by its producer directly in the words the micro-kernel reads, so that a
+// product whose A comes out of a row-wise loop (attention's probabilities and score
+// gradients) is not packed again: word (i, s) at data[i·row_stride + s·step_stride], one of
+// the strides 1. A word holds gemm_k_step values of k: for float32 products the value
+// itself (row i, k = s); for bf16 products two bfloat16, k = 2s in its lower half and 2s + 1
+// in its upper half, as gemm_words_along and gemm_words_across make them.
+struct WordsView {
+    const float* data;
+    int64_t row_stride, step_stride;
+};
+
+// Values of k per word of a `precision` product: 2 for bf16 where the CPU has it, else 1.
+int gemm_k_step(GemmPrecision precision);
+// The ceil(n / k_step) words of one row of A, x [n] (odd n: the last pair's upper half 0).
+void gemm_words_along(const float* x, int64_t n, float* out, GemmPrecision precision);
+// bf16 words from two rows: out[j] holds lo[j] and hi[j] (hi null: 0), j < n.
+void gemm_words_across(const float* lo, const float* hi, int64_t n, float* out);
+
 // B [k, n] packed once for several products that each read a block of it: rows [r, r + k')
 // and its first n' columns, r a multiple of two: attention multiplies a head's keys, and its
 // values, by every block of query rows. A bf16 product whose k' is odd reads one more row
@@ -67,6 +85,10 @@ public:
 private:
     friend void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
                             bool accumulate, int64_t b_row0, Causal causal);
+    friend void gemm_serial_words(int64_t m, int64_t n, int64_t k, WordsView a, const PackedB& b, float* c,
+                                  int64_t ldc, bool accumulate, int64_t b_row0, Causal causal);
+    void multiply(int64_t m, int64_t n, int64_t k, MatrixView a, bool words, float* c, int64_t ldc, bool accumulate,
+                  int64_t b_row0, Causal causal) const;
     std::vector<float> words_;
     int64_t k_ = 0, n_ = 0;
     GemmPrecision precision_ = GemmPrecision::f32;
@@ -77,6 +99,9 @@ private:
 // be even.
 void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
                  bool accumulate, int64_t b_row0 = 0, Causal causal = {});
+// The same with A already in words of B's precision: steps [0, ceil(k / k_step)) of m rows.
+void gemm_serial_words(int64_t m, int64_t n, int64_t k, WordsView a, const PackedB& b, float* c, int64_t ldc,
+                       bool accumulate, int64_t b_row0 = 0, Causal causal = {});
 
 // The plain twin for tests: one element at a time, double accumulation.
 void gemm_reference(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

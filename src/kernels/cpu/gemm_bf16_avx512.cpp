@@ -18,10 +18,11 @@ struct Zmm {  // the vector operations store_tile needs
     static F add(F a, F b) { return _mm512_add_ps(a, b); }
 };
 
-}  // namespace
-
-void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_step_stride, const float* b, float* c,
-                           int64_t ldc, int m, int n, bool accumulate)
+// A's word (i, s) at a[s·step + i] in a k-major panel (kPanel), or a[i·rows + s] where
+// rows of words are read as a caller wrote them.
+template <bool kPanel>
+void tile_of(int64_t steps, const float* a, int64_t rows, int64_t step, const float* b, float* c, int64_t ldc,
+             int m, int n, bool accumulate)
 {
     constexpr int R = kGemmBf16Rows, W = Zmm::W;
     __m512 acc[R][2];
@@ -30,12 +31,22 @@ void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_step_stride,
         const __m512bh b0 = (__m512bh)_mm512_loadu_ps(b + s * 2 * W);
         const __m512bh b1 = (__m512bh)_mm512_loadu_ps(b + s * 2 * W + W);
         for_each_index<R>([&](int i) {
-            const __m512bh ai = (__m512bh)_mm512_set1_ps(a[s * a_step_stride + i]);  // one pair, every lane
+            const float word = kPanel ? a[s * step + i] : a[i * rows + s];
+            const __m512bh ai = (__m512bh)_mm512_set1_ps(word);  // one pair, every lane
             acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
             acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         });
     }
     store_tile<Zmm>(acc, c, ldc, m, n, accumulate);
+}
+
+}  // namespace
+
+void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride,
+                           const float* b, float* c, int64_t ldc, int m, int n, bool accumulate)
+{
+    if (a_row_stride == 1) tile_of<true>(steps, a, 1, a_step_stride, b, c, ldc, m, n, accumulate);
+    else tile_of<false>(steps, a, a_row_stride, 1, b, c, ldc, m, n, accumulate);
 }
 
 }  // namespace mariana

@@ -76,6 +76,14 @@ template <int kStep>
 void pack_along(const float* src, int64_t vector_stride, int64_t count, int64_t kc, int width, float* out)
 {
     const int64_t steps = (kc + kStep - 1) / kStep;
+    if (width == 1 && count == 1) {  // one vector: its words are consecutive, nothing to transpose
+        for (int64_t s0 = 0; s0 < steps; s0 += 16) {
+            const __m512 words = kStep == 1 ? _mm512_maskz_loadu_ps(first(kc - s0), src + s0)
+                                            : bf16_words_along(src + 2 * s0, kc - 2 * s0);
+            _mm512_mask_storeu_ps(out + s0, first(steps - s0), words);
+        }
+        return;
+    }
     for (int lane0 = 0; lane0 < width; lane0 += 16) {
         const __mmask16 store = first(width - lane0);
         for (int64_t s0 = 0; s0 < steps; s0 += 16) {
