@@ -2,6 +2,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
+#include "kernels/prefetch.h"
 #include "train/elementwise.h"
 
 #include <algorithm>
@@ -104,8 +105,40 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
 // causal blocks of kBlock rows: rows [i0, i1) see keys [0, i1) only, so the products skip
 // most of the masked half of the T × T scores. Each head's keys and values are packed for
 // the GEMM once (PackedB) and read by every block, and in the backward so are its queries
-// and output gradients. Scores and probabilities live in per-thread T × T scratch.
-constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows
+// and output gradients. The probabilities P and score gradients dS, which the loops over a
+// row write, are written as the words the next products read (WordsView), so they are
+// never packed: in float32 the rows themselves, read by rows or, for the products summing
+// over queries, by columns; in bf16 rounded pairs along keys (P·V, dS·K) and across pairs
+// of rows (Pᵀ·dO, dSᵀ·Q). Scores and probabilities live in per-thread scratch.
+constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows, and even
+
+// Slices of token-major rows that a head reads: a short run in every row, which the
+// hardware does not prefetch, so packing them waits on memory row after row. The next
+// head's slices are brought into L2 a block at a time while this head computes (and the
+// first head's before it starts).
+class SlicesAhead {
+public:
+    SlicesAhead(int64_t rows, int64_t blocks) : rows_(rows), blocks_(blocks) {}
+    // A slice `width` floats wide at base, rows `stride` apart.
+    void add(const float* base, int64_t stride, int64_t width)
+    {
+        slices_[count_++] = Prefetch(base, rows_, stride, width);
+    }
+    void issue_all()
+    {
+        for (int i = 0; i < count_; ++i) slices_[i].issue_all();
+    }
+    // A block's share of every slice.
+    void issue_block()
+    {
+        for (int i = 0; i < count_; ++i) slices_[i].issue((slices_[i].lines() + blocks_ - 1) / blocks_);
+    }
+
+private:
+    int64_t rows_, blocks_;
+    Prefetch slices_[4];
+    int count_ = 0;
+};
 
 template <>
 void attention_forward<float>(const float* q, const float* k, const float* v, const AttentionShape& s, float* lse,
@@ -113,26 +146,41 @@ void attention_forward<float>(const float* q, const float* k, const float* v, co
 {
     const int64_t n = s.tokens, group = s.heads / s.kv_heads;
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    const int k_step = gemm_k_step(s.precision);
+    const int64_t row_words = (n + k_step - 1) / k_step, blocks = (n + kBlock - 1) / kBlock;
     pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
-        thread_local std::vector<float> scores;
+        thread_local std::vector<float> scores, words;  // a block's scores, and bf16: its P's words
         thread_local PackedB keys_t, values;  // Kᵀ and V, packed once for all blocks
         scores.resize(size_t(kBlock * n));
+        if (k_step > 1) words.resize(size_t(kBlock * row_words));
         float* p = scores.data();
+        const WordsView probabilities = k_step == 1 ? WordsView{p, n, 1} : WordsView{words.data(), row_words, 1};
+        auto slices_of = [&](int64_t h) {
+            SlicesAhead slices(n, blocks);
+            slices.add(q + h * s.dk, qs, s.dk);
+            slices.add(k + h / group * s.dk, ks, s.dk);
+            slices.add(v + h / group * s.dv, vs, s.dv);
+            return slices;
+        };
+        slices_of(h0).issue_all();
         for (int64_t h = h0; h < h1; ++h) {
             const int64_t kvh = h / group;
+            SlicesAhead next = h + 1 < h1 ? slices_of(h + 1) : SlicesAhead(n, blocks);
             keys_t.pack(s.dk, n, {k + kvh * s.dk, 1, ks}, s.precision);
             values.pack(n, s.dv, {v + kvh * s.dv, vs, 1}, s.precision);
             for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
                 const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
+                next.issue_block();
                 gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false, 0,
                             {Causal::lower_c, i0});
                 for (int64_t i = i0; i < i1; ++i) {
                     float* row = p + (i - i0) * n;
                     lse[h * n + i] = softmax_row(row, i, float(s.scale));
                     std::fill(row + i + 1, row + i1, 0.0f);
+                    if (k_step > 1) gemm_words_along(row, i1, words.data() + (i - i0) * row_words, s.precision);
                 }
-                gemm_serial(rows, s.dv, i1, {p, n, 1}, values, out + i0 * os + h * s.dv, os, false, 0,
-                            {Causal::lower_a, i0});
+                gemm_serial_words(rows, s.dv, i1, probabilities, values, out + i0 * os + h * s.dv, os, false, 0,
+                                  {Causal::lower_a, i0});
             }
         }
     });
@@ -144,17 +192,41 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
 {
     const int64_t n = s.tokens, group = s.heads / s.kv_heads;
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    const int k_step = gemm_k_step(s.precision);
+    const bool bf16 = k_step > 1;
+    // float32: P and dS whole, [n, n] each, which the column pass reads as they are. bf16:
+    // P and dS of one block of rows; dS's words along keys for that block; and P's and dS's
+    // words across pairs of rows, [ceil(n / 2), n] each, for the column pass.
+    const int64_t rows_kept = bf16 ? kBlock : n, row_words = (n + k_step - 1) / k_step, pairs = (n + 1) / 2;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
     pool.parallel_for(s.kv_heads, 1, [&](int64_t g0, int64_t g1) {
         thread_local std::vector<float> scratch;
         thread_local PackedB keys_t, values_t, keys, queries, douts;  // Kᵀ, Vᵀ, K, Q and dO, packed once
-        scratch.resize(size_t(2 * n * n));
-        float* p = scratch.data();
-        float* dscore = p + n * n;
+        scratch.resize(size_t(2 * rows_kept * n + (bf16 ? kBlock * row_words + 2 * pairs * n : 0)));
+        float* const p = scratch.data();
+        float* const dscore = p + rows_kept * n;
+        float* const dscore_along = dscore + rows_kept * n;
+        float* const p_across = dscore_along + kBlock * row_words;
+        float* const dscore_across = p_across + pairs * n;
+        // A head's queries and output gradients, and with the group's first head its keys
+        // and values.
+        auto slices_of = [&](int64_t h) {
+            SlicesAhead slices(n, blocks);
+            slices.add(q + h * s.dk, qs, s.dk);
+            slices.add(dout + h * s.dv, os, s.dv);
+            if (h % group == 0) {
+                slices.add(k + h / group * s.dk, ks, s.dk);
+                slices.add(v + h / group * s.dv, vs, s.dv);
+            }
+            return slices;
+        };
+        slices_of(g0 * group).issue_all();
         for (int64_t kvh = g0; kvh < g1; ++kvh) {
             keys_t.pack(s.dk, n, {k + kvh * s.dk, 1, ks}, s.precision);
             values_t.pack(s.dv, n, {v + kvh * s.dv, 1, vs}, s.precision);
             keys.pack(n, s.dk, {k + kvh * s.dk, ks, 1}, s.precision);
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
+                SlicesAhead next = h + 1 < g1 * group ? slices_of(h + 1) : SlicesAhead(n, blocks);
                 queries.pack(n, s.dk, {q + h * s.dk, qs, 1}, s.precision);
                 douts.pack(n, s.dv, {dout + h * s.dv, os, 1}, s.precision);
                 // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
@@ -162,33 +234,48 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                 // past the diagonal are zero, up to i1; none past i1 is read below.
                 for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
                     const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
-                    float* pb = p + i0 * n;
-                    float* db = dscore + i0 * n;
+                    next.issue_block();
+                    float* pb = bf16 ? p : p + i0 * n;
+                    float* db = bf16 ? dscore : dscore + i0 * n;
                     gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false, 0,
                                 {Causal::lower_c, i0});
                     gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, values_t, db, n, false, 0,
                                 {Causal::lower_c, i0});
                     for (int64_t i = i0; i < i1; ++i) {
-                        float* pi = p + i * n;
-                        float* d = dscore + i * n;
+                        float* pi = pb + (i - i0) * n;
+                        float* d = db + (i - i0) * n;
                         probabilities_from_lse(pi, i, float(s.scale), lse[h * n + i]);
                         const float weighted = sum_of_products(pi, d, i + 1);
                         for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
                         std::fill(pi + i + 1, pi + i1, 0.0f);
                         std::fill(d + i + 1, d + i1, 0.0f);
+                        if (!bf16) continue;
+                        gemm_words_along(d, i1, dscore_along + (i - i0) * row_words, s.precision);
+                        if ((i - i0) % 2 == 0 && i + 1 < i1) continue;  // its pair's second row is next
+                        const int64_t even = i - (i - i0) % 2, odd = even + 1;  // i0 is even
+                        const int64_t at = even / 2 * n;
+                        gemm_words_across(pb + (even - i0) * n, odd < i1 ? pb + (odd - i0) * n : nullptr, i1,
+                                          p_across + at);
+                        gemm_words_across(db + (even - i0) * n, odd < i1 ? db + (odd - i0) * n : nullptr, i1,
+                                          dscore_across + at);
                     }
-                    gemm_serial(rows, s.dk, i1, {db, n, 1}, keys, dq + i0 * qs + h * s.dk, qs, false, 0,
-                                {Causal::lower_a, i0});
+                    const WordsView ds = bf16 ? WordsView{dscore_along, row_words, 1} : WordsView{db, n, 1};
+                    gemm_serial_words(rows, s.dk, i1, ds, keys, dq + i0 * qs + h * s.dk, qs, false, 0,
+                                      {Causal::lower_a, i0});
                 }
                 // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO,
                 // summed over the heads of the group (the first overwrites).
                 const bool add = h > kvh * group;
                 for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
                     const int64_t j1 = std::min(n, j0 + kBlock), cols = j1 - j0, seen = n - j0;
-                    gemm_serial(cols, s.dk, seen, {dscore + j0 * n + j0, 1, n}, queries, dk + j0 * ks + kvh * s.dk, ks,
-                                add, j0, {Causal::upper_a, 0});
-                    gemm_serial(cols, s.dv, seen, {p + j0 * n + j0, 1, n}, douts, dv + j0 * vs + kvh * s.dv, vs, add,
-                                j0, {Causal::upper_a, 0});
+                    const WordsView ds_t = bf16 ? WordsView{dscore_across + j0 / 2 * n + j0, 1, n}
+                                                : WordsView{dscore + j0 * n + j0, 1, n};
+                    const WordsView p_t = bf16 ? WordsView{p_across + j0 / 2 * n + j0, 1, n}
+                                               : WordsView{p + j0 * n + j0, 1, n};
+                    gemm_serial_words(cols, s.dk, seen, ds_t, queries, dk + j0 * ks + kvh * s.dk, ks, add, j0,
+                                      {Causal::upper_a, 0});
+                    gemm_serial_words(cols, s.dv, seen, p_t, douts, dv + j0 * vs + kvh * s.dv, vs, add, j0,
+                                      {Causal::upper_a, 0});
                 }
             }
         }
