@@ -274,7 +274,13 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
             const int64_t kc = std::min(kKc, k - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
             const bool add = accumulate || p0 > 0;
             const int64_t panels = (nc + C - 1) / C;
+            if (p0 == 0) {  // the first chunks' rows of A come in while B is packed
+                const int64_t first_past = starts[size_t(std::min<int64_t>(chunks, threads))] * R;
+                prefetch_of(a, 0, std::min(m, first_past), 0, kc).issue_all();
+            }
             parallel_for(panels, std::max<int64_t>(1, panels / (2 * threads)), [&](int64_t q0, int64_t q1) {
+                // Nothing brought this k block of B in (the first, or a column block's first).
+                if (p0 == 0) prefetch_of(b, 0, kc, j0 + q0 * C, std::min(n, j0 + q1 * C)).issue_all();
                 pack_b(plan, b, n, p0, kc, j0 + q0 * C, (q1 - q0) * C, packed_b + q0 * steps * C);
             });
             auto multiply_chunk = [&](int64_t chunk) {
