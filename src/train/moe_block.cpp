@@ -24,6 +24,18 @@ WeightsView<T> in_float32(WeightsView<T> w)
     return w;
 }
 
+// The loops over an expert's slots read, or add into, rows of tokens scattered over the
+// batch, so each row would start with a miss: the row of the slot kAhead on is brought in
+// while this one is worked on.
+template <typename T>
+void prefetch_slot_row(const T* rows, const std::vector<int64_t>& slots, int64_t i, int64_t K, int64_t H)
+{
+    constexpr int64_t kAhead = 4, kLine = 64;
+    if (i + kAhead >= int64_t(slots.size())) return;
+    const char* row = reinterpret_cast<const char*>(rows + slots[size_t(i + kAhead)] / K * H);
+    for (int64_t b = 0; b < H * int64_t(sizeof(T)); b += kLine) __builtin_prefetch(row + b);
+}
+
 }  // namespace
 
 template <typename T>
@@ -78,13 +90,17 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
         r.x.resize(size_t(n * H));
         r.y.resize(size_t(n * H));
         pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
-            for (int64_t i = i0; i < i1; ++i) std::copy_n(x + r.slots[size_t(i)] / K_ * H, H, r.x.data() + i * H);
+            for (int64_t i = i0; i < i1; ++i) {
+                prefetch_slot_row(x, r.slots, i, K_, H);
+                std::copy_n(x + r.slots[size_t(i)] / K_ * H, H, r.x.data() + i * H);
+            }
         });
         experts_[size_t(e)].forward(w, r.x.data(), n, r.y.data(), pool);
         // An expert's slots are distinct tokens, so its rows add into out without races.
         pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
             for (int64_t i = i0; i < i1; ++i) {
                 const int64_t slot = r.slots[size_t(i)];
+                prefetch_slot_row(out, r.slots, i, K_, H);
                 T* o = out + slot / K_ * H;
                 for (int64_t j = 0; j < H; ++j) o[j] += weights_[size_t(slot)] * r.y[size_t(i * H + j)];
             }
@@ -130,6 +146,7 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
         pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
             for (int64_t i = i0; i < i1; ++i) {
                 const int64_t slot = r.slots[size_t(i)];
+                prefetch_slot_row(dout, r.slots, i, K_, H);
                 const T* d = dout + slot / K_ * H;
                 const T* y = r.y.data() + i * H;
                 for (int64_t j = 0; j < H; ++j) dy_[size_t(i * H + j)] = weights_[size_t(slot)] * d[j];
@@ -140,6 +157,7 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
         experts_[size_t(e)].backward(w, r.x.data(), dy_.data(), n, dxg_.data(), pool, Into::overwrite);
         pool.parallel_for(n, kTokenGrain, [&](int64_t i0, int64_t i1) {
             for (int64_t i = i0; i < i1; ++i) {
+                prefetch_slot_row(dx, r.slots, i, K_, H);
                 T* d = dx + r.slots[size_t(i)] / K_ * H;
                 for (int64_t j = 0; j < H; ++j) d[j] += dxg_[size_t(i * H + j)];
             }
