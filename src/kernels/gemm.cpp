@@ -199,12 +199,13 @@ Prefetch prefetch_of(MatrixView v, int64_t r0, int64_t r1, int64_t c0, int64_t c
 // What a chunk of tiles brings in for the work after it while it computes: its share of
 // B's next k block, and the rows of A of a chunk to come.
 struct Ahead {
-    Prefetch b, a;
-    int64_t lines() const { return b.lines() + a.lines(); }
+    Prefetch b, a, c;
+    int64_t lines() const { return b.lines() + a.lines() + c.lines(); }
     void issue(int64_t count)
     {
         b.issue(count);  // b first: all chunks need it at the next block's start
         a.issue(count);
+        c.issue(count);
     }
 };
 
@@ -296,7 +297,11 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
                 Ahead next{prefetch_of(b, next_p0 + (next_p1 - next_p0) * t0 / tiles,
                                        next_p0 + (next_p1 - next_p0) * t1 / tiles, j0, j0 + nc),
                            later < chunks ? prefetch_of(a, later_r0, later_r1, p0, p0 + kc)
-                                          : prefetch_of(a, later_r0, later_r1, next_p0, next_p1)};
+                                          : prefetch_of(a, later_r0, later_r1, next_p0, next_p1),
+                           // and in the first k block, the rows of C that chunk will write
+                           p0 == 0 && later < chunks && later_r1 > later_r0
+                               ? Prefetch(c + later_r0 * ldc + j0, later_r1 - later_r0, ldc, nc, true)
+                               : Prefetch()};
                 multiply_tiles(plan, stage, t0, t1, m, n, j0, panels, p0, kc, packed_b, steps * C, c, ldc, add, {},
                                &next);
             };

@@ -10,12 +10,14 @@
 
 namespace mariana {
 
-// The block is `runs` runs of `run_floats` floats, run r at base + r·stride.
+// The block is `runs` runs of `run_floats` floats, run r at base + r·stride; `write`: lines
+// about to be written (a product's output), fetched for ownership.
 class Prefetch {
 public:
     Prefetch() = default;
-    Prefetch(const float* base, int64_t runs, int64_t stride, int64_t run_floats)
-        : base_(reinterpret_cast<const char*>(base)), runs_(runs), stride_(stride * int64_t(sizeof(float)))
+    Prefetch(const float* base, int64_t runs, int64_t stride, int64_t run_floats, bool write = false)
+        : base_(reinterpret_cast<const char*>(base)), runs_(runs), stride_(stride * int64_t(sizeof(float))),
+          write_(write)
     {
         // From the line holding a run's first float; a run that starts inside a line may end
         // in one more, and where runs are not a whole number of lines apart any run may.
@@ -30,7 +32,9 @@ public:
     void issue(int64_t count)
     {
         for (; count > 0 && run_ < runs_; --count) {
-            __builtin_prefetch(base_ + run_ * stride_ + line_ * kLine, 0, 2);
+            const char* line = base_ + run_ * stride_ + line_ * kLine;
+            if (write_) __builtin_prefetch(line, 1, 2);
+            else __builtin_prefetch(line, 0, 2);
             if (++line_ == lines_per_run_) line_ = 0, ++run_;
         }
     }
@@ -40,6 +44,7 @@ private:
     static constexpr int64_t kLine = 64;
     const char* base_ = nullptr;
     int64_t runs_ = 0, stride_ = 0, lines_per_run_ = 0;
+    bool write_ = false;
     int64_t run_ = 0, line_ = 0;  // the next line to issue
 };
 
