@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -100,15 +101,16 @@ TEST(TrainLayers, FloatAttentionMatchesDouble)
     std::vector<GemmPrecision> precisions{GemmPrecision::f32};
     if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
     for (const GemmPrecision precision : precisions)
-    for (const int64_t T : {37, 150}) {
-        const AttentionShape s{T, 6, 2, 20, 12, 0.2, precision};
+    for (const auto& [T, B] : {std::pair<int64_t, int64_t>{37, 3}, {150, 1}}) {
+        const AttentionShape s{T, 6, 2, 20, 12, 0.2, precision, B};
+        const int64_t N = B * T;
         const double tolerance = precision == GemmPrecision::f32 ? 1e-4 : 3e-2;
-        const Vec q = random_vec(T * 6 * 20, 40), k = random_vec(T * 2 * 20, 41), v = random_vec(T * 2 * 12, 42),
-                  dout = random_vec(T * 6 * 12, 43);
+        const Vec q = random_vec(N * 6 * 20, 40), k = random_vec(N * 2 * 20, 41), v = random_vec(N * 2 * 12, 42),
+                  dout = random_vec(N * 6 * 12, 43);
         auto to_float = [](const Vec& x) { return std::vector<float>(x.begin(), x.end()); };
         const auto qf = to_float(q), kf = to_float(k), vf = to_float(v), doutf = to_float(dout);
         // The backward overwrites its gradients: they start as junk.
-        Vec lse(6 * T), out(T * 6 * 12), dq(q.size(), 99.0), dk(k.size(), 99.0), dv(v.size(), 99.0);
+        Vec lse(B * 6 * T), out(N * 6 * 12), dq(q.size(), 99.0), dk(k.size(), 99.0), dv(v.size(), 99.0);
         std::vector<float> lsef(lse.size()), outf(out.size()), dqf(q.size(), 99.0f), dkf(k.size(), 99.0f),
             dvf(v.size(), 99.0f);
         attention_forward(q.data(), k.data(), v.data(), s, lse.data(), out.data(), pool);
@@ -120,13 +122,33 @@ TEST(TrainLayers, FloatAttentionMatchesDouble)
         auto expect_close = [&](const std::vector<float>& got, const Vec& want, const char* what) {
             for (size_t i = 0; i < want.size(); ++i)
                 ASSERT_NEAR(got[i], want[i], tolerance * std::max(1.0, std::abs(want[i])))
-                    << what << i << " T=" << T << (precision == GemmPrecision::bf16 ? " bf16" : "");
+                    << what << i << " T=" << T << " B=" << B << (precision == GemmPrecision::bf16 ? " bf16" : "");
         };
         expect_close(lsef, lse, "lse");
         expect_close(outf, out, "out");
         expect_close(dqf, dq, "dq");
         expect_close(dkf, dk, "dk");
         expect_close(dvf, dv, "dv");
+        // Sequences attend only within themselves: the last one alone gives its rows exactly.
+        if (B == 1) continue;
+        const int64_t last = (B - 1) * T;
+        AttentionShape alone = s;
+        alone.sequences = 1;
+        std::vector<float> lse1(6 * T), out1(T * 6 * 12), dq1(T * 6 * 20), dk1(T * 2 * 20), dv1(T * 2 * 12);
+        attention_forward(qf.data() + last * 6 * 20, kf.data() + last * 2 * 20, vf.data() + last * 2 * 12, alone,
+                          lse1.data(), out1.data(), pool);
+        attention_backward(qf.data() + last * 6 * 20, kf.data() + last * 2 * 20, vf.data() + last * 2 * 12,
+                           lse1.data(), doutf.data() + last * 6 * 12, alone, dq1.data(), dk1.data(), dv1.data(), pool);
+        auto expect_same = [&](const std::vector<float>& got, const std::vector<float>& batched, int64_t from,
+                               const char* what) {
+            ASSERT_EQ(std::memcmp(got.data(), batched.data() + from, got.size() * sizeof(float)), 0)
+                << what << " of the last sequence alone" << (precision == GemmPrecision::bf16 ? " bf16" : "");
+        };
+        expect_same(lse1, lsef, (B - 1) * 6 * T, "lse");
+        expect_same(out1, outf, last * 6 * 12, "out");
+        expect_same(dq1, dqf, last * 6 * 20, "dq");
+        expect_same(dk1, dkf, last * 2 * 20, "dk");
+        expect_same(dv1, dvf, last * 2 * 12, "dv");
     }
 }
 

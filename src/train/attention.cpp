@@ -140,46 +140,59 @@ private:
     int count_ = 0;
 };
 
+// Consecutive items (heads of the batch) per parallel chunk: a thread prefetches the item
+// after the one it works on, so chunks are a few items long, and there are enough of them
+// for the threads to finish together.
+int64_t items_per_chunk(int64_t items, const ThreadPool& pool)
+{
+    return std::clamp<int64_t>(items / (4 * pool.size()), 1, 8);
+}
+
 template <>
 void attention_forward<float>(const float* q, const float* k, const float* v, const AttentionShape& s, float* lse,
                               float* out, ThreadPool& pool)
 {
-    const int64_t n = s.tokens, group = s.heads / s.kv_heads;
+    const int64_t n = s.tokens, group = s.heads / s.kv_heads, heads = s.sequences * s.heads;
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
     const int k_step = gemm_k_step(s.precision);
     const int64_t row_words = (n + k_step - 1) / k_step, blocks = (n + kBlock - 1) / kBlock;
-    pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
+    // Head `item` of the batch: head item % heads of sequence item / heads, whose rows follow
+    // the sequences before it.
+    auto slices_of = [&](int64_t item) {
+        const int64_t b = item / s.heads, h = item % s.heads;
+        SlicesAhead slices(n, blocks);
+        slices.add(q + b * n * qs + h * s.dk, qs, s.dk);
+        slices.add(k + b * n * ks + h / group * s.dk, ks, s.dk);
+        slices.add(v + b * n * vs + h / group * s.dv, vs, s.dv);
+        return slices;
+    };
+    pool.parallel_for(heads, items_per_chunk(heads, pool), [&](int64_t first, int64_t past) {
         thread_local std::vector<float> scores, words;  // a block's scores, and bf16: its P's words
         thread_local PackedB keys_t, values;  // Kᵀ and V, packed once for all blocks
         scores.resize(size_t(kBlock * n));
         if (k_step > 1) words.resize(size_t(kBlock * row_words));
         float* p = scores.data();
         const WordsView probabilities = k_step == 1 ? WordsView{p, n, 1} : WordsView{words.data(), row_words, 1};
-        auto slices_of = [&](int64_t h) {
-            SlicesAhead slices(n, blocks);
-            slices.add(q + h * s.dk, qs, s.dk);
-            slices.add(k + h / group * s.dk, ks, s.dk);
-            slices.add(v + h / group * s.dv, vs, s.dv);
-            return slices;
-        };
-        slices_of(h0).issue_all();
-        for (int64_t h = h0; h < h1; ++h) {
-            const int64_t kvh = h / group;
-            SlicesAhead next = h + 1 < h1 ? slices_of(h + 1) : SlicesAhead(n, blocks);
-            keys_t.pack(s.dk, n, {k + kvh * s.dk, 1, ks}, s.precision);
-            values.pack(n, s.dv, {v + kvh * s.dv, vs, 1}, s.precision);
+        slices_of(first).issue_all();
+        for (int64_t item = first; item < past; ++item) {
+            const int64_t b = item / s.heads, h = item % s.heads, kvh = h / group;
+            const float *qb = q + b * n * qs, *kb = k + b * n * ks, *vb = v + b * n * vs;
+            float *lb = lse + b * s.heads * n, *ob = out + b * n * os;
+            SlicesAhead next = item + 1 < heads ? slices_of(item + 1) : SlicesAhead(n, blocks);
+            keys_t.pack(s.dk, n, {kb + kvh * s.dk, 1, ks}, s.precision);
+            values.pack(n, s.dv, {vb + kvh * s.dv, vs, 1}, s.precision);
             for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
                 const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
                 next.issue_block();
-                gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false, 0,
+                gemm_serial(rows, i1, s.dk, {qb + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false, 0,
                             {Causal::lower_c, i0});
                 for (int64_t i = i0; i < i1; ++i) {
                     float* row = p + (i - i0) * n;
-                    lse[h * n + i] = softmax_row(row, i, float(s.scale));
+                    lb[h * n + i] = softmax_row(row, i, float(s.scale));
                     std::fill(row + i + 1, row + i1, 0.0f);
                     if (k_step > 1) gemm_words_along(row, i1, words.data() + (i - i0) * row_words, s.precision);
                 }
-                gemm_serial_words(rows, s.dv, i1, probabilities, values, out + i0 * os + h * s.dv, os, false, 0,
+                gemm_serial_words(rows, s.dv, i1, probabilities, values, ob + i0 * os + h * s.dv, os, false, 0,
                                   {Causal::lower_a, i0});
             }
         }
@@ -192,6 +205,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
 {
     const int64_t n = s.tokens, group = s.heads / s.kv_heads;
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    const int64_t heads = s.sequences * s.heads, kv_heads = s.sequences * s.kv_heads;
     const int k_step = gemm_k_step(s.precision);
     const bool bf16 = k_step > 1;
     // float32: P and dS whole, [n, n] each, which the column pass reads as they are. bf16:
@@ -199,7 +213,22 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
     // words across pairs of rows, [ceil(n / 2), n] each, for the column pass.
     const int64_t rows_kept = bf16 ? kBlock : n, row_words = (n + k_step - 1) / k_step, pairs = (n + 1) / 2;
     const int64_t blocks = (n + kBlock - 1) / kBlock;
-    pool.parallel_for(s.kv_heads, 1, [&](int64_t g0, int64_t g1) {
+    // Head `item` of the batch (as in the forward): its queries and output gradients, and
+    // with its group's first head its keys and values.
+    auto slices_of = [&](int64_t item) {
+        const int64_t b = item / s.heads, h = item % s.heads;
+        SlicesAhead slices(n, blocks);
+        slices.add(q + b * n * qs + h * s.dk, qs, s.dk);
+        slices.add(dout + b * n * os + h * s.dv, os, s.dv);
+        if (h % group == 0) {
+            slices.add(k + b * n * ks + h / group * s.dk, ks, s.dk);
+            slices.add(v + b * n * vs + h / group * s.dv, vs, s.dv);
+        }
+        return slices;
+    };
+    // Items are the batch's key/value heads, each with its group's heads, so that no two
+    // threads share a row of dK or dV.
+    pool.parallel_for(kv_heads, items_per_chunk(kv_heads, pool), [&](int64_t first, int64_t past) {
         thread_local std::vector<float> scratch;
         thread_local PackedB keys_t, values_t, keys, queries, douts;  // Kᵀ, Vᵀ, K, Q and dO, packed once
         scratch.resize(size_t(2 * rows_kept * n + (bf16 ? kBlock * row_words + 2 * pairs * n : 0)));
@@ -208,27 +237,20 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
         float* const dscore_along = dscore + rows_kept * n;
         float* const p_across = dscore_along + kBlock * row_words;
         float* const dscore_across = p_across + pairs * n;
-        // A head's queries and output gradients, and with the group's first head its keys
-        // and values.
-        auto slices_of = [&](int64_t h) {
-            SlicesAhead slices(n, blocks);
-            slices.add(q + h * s.dk, qs, s.dk);
-            slices.add(dout + h * s.dv, os, s.dv);
-            if (h % group == 0) {
-                slices.add(k + h / group * s.dk, ks, s.dk);
-                slices.add(v + h / group * s.dv, vs, s.dv);
-            }
-            return slices;
-        };
-        slices_of(g0 * group).issue_all();
-        for (int64_t kvh = g0; kvh < g1; ++kvh) {
-            keys_t.pack(s.dk, n, {k + kvh * s.dk, 1, ks}, s.precision);
-            values_t.pack(s.dv, n, {v + kvh * s.dv, 1, vs}, s.precision);
-            keys.pack(n, s.dk, {k + kvh * s.dk, ks, 1}, s.precision);
+        slices_of(first * group).issue_all();
+        for (int64_t item = first; item < past; ++item) {
+            const int64_t b = item / s.kv_heads, kvh = item % s.kv_heads;
+            const float *qb = q + b * n * qs, *kb = k + b * n * ks, *vb = v + b * n * vs, *lb = lse + b * s.heads * n;
+            const float* db_out = dout + b * n * os;
+            float *dqb = dq + b * n * qs, *dkb = dk + b * n * ks, *dvb = dv + b * n * vs;
+            keys_t.pack(s.dk, n, {kb + kvh * s.dk, 1, ks}, s.precision);
+            values_t.pack(s.dv, n, {vb + kvh * s.dv, 1, vs}, s.precision);
+            keys.pack(n, s.dk, {kb + kvh * s.dk, ks, 1}, s.precision);
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
-                SlicesAhead next = h + 1 < g1 * group ? slices_of(h + 1) : SlicesAhead(n, blocks);
-                queries.pack(n, s.dk, {q + h * s.dk, qs, 1}, s.precision);
-                douts.pack(n, s.dv, {dout + h * s.dv, os, 1}, s.precision);
+                const int64_t next_head = b * s.heads + h + 1;
+                SlicesAhead next = next_head < heads ? slices_of(next_head) : SlicesAhead(n, blocks);
+                queries.pack(n, s.dk, {qb + h * s.dk, qs, 1}, s.precision);
+                douts.pack(n, s.dv, {db_out + h * s.dv, os, 1}, s.precision);
                 // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
                 // dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale; dQ = dS·K. Entries of a block's rows
                 // past the diagonal are zero, up to i1; none past i1 is read below.
@@ -237,14 +259,14 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                     next.issue_block();
                     float* pb = bf16 ? p : p + i0 * n;
                     float* db = bf16 ? dscore : dscore + i0 * n;
-                    gemm_serial(rows, i1, s.dk, {q + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false, 0,
+                    gemm_serial(rows, i1, s.dk, {qb + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false, 0,
                                 {Causal::lower_c, i0});
-                    gemm_serial(rows, i1, s.dv, {dout + i0 * os + h * s.dv, os, 1}, values_t, db, n, false, 0,
+                    gemm_serial(rows, i1, s.dv, {db_out + i0 * os + h * s.dv, os, 1}, values_t, db, n, false, 0,
                                 {Causal::lower_c, i0});
                     for (int64_t i = i0; i < i1; ++i) {
                         float* pi = pb + (i - i0) * n;
                         float* d = db + (i - i0) * n;
-                        probabilities_from_lse(pi, i, float(s.scale), lse[h * n + i]);
+                        probabilities_from_lse(pi, i, float(s.scale), lb[h * n + i]);
                         const float weighted = sum_of_products(pi, d, i + 1);
                         for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
                         std::fill(pi + i + 1, pi + i1, 0.0f);
@@ -260,7 +282,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                                           dscore_across + at);
                     }
                     const WordsView ds = bf16 ? WordsView{dscore_along, row_words, 1} : WordsView{db, n, 1};
-                    gemm_serial_words(rows, s.dk, i1, ds, keys, dq + i0 * qs + h * s.dk, qs, false, 0,
+                    gemm_serial_words(rows, s.dk, i1, ds, keys, dqb + i0 * qs + h * s.dk, qs, false, 0,
                                       {Causal::lower_a, i0});
                 }
                 // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO,
@@ -272,9 +294,9 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                                                 : WordsView{dscore + j0 * n + j0, 1, n};
                     const WordsView p_t = bf16 ? WordsView{p_across + j0 / 2 * n + j0, 1, n}
                                                : WordsView{p + j0 * n + j0, 1, n};
-                    gemm_serial_words(cols, s.dk, seen, ds_t, queries, dk + j0 * ks + kvh * s.dk, ks, add, j0,
+                    gemm_serial_words(cols, s.dk, seen, ds_t, queries, dkb + j0 * ks + kvh * s.dk, ks, add, j0,
                                       {Causal::upper_a, 0});
-                    gemm_serial_words(cols, s.dv, seen, p_t, douts, dv + j0 * vs + kvh * s.dv, vs, add, j0,
+                    gemm_serial_words(cols, s.dv, seen, p_t, douts, dvb + j0 * vs + kvh * s.dv, vs, add, j0,
                                       {Causal::upper_a, 0});
                 }
             }
@@ -286,7 +308,11 @@ template <>
 void attention_forward<double>(const double* q, const double* k, const double* v, const AttentionShape& s,
                                double* lse, double* out, ThreadPool& pool)
 {
-    attention_forward_loops(q, k, v, s, lse, out, pool);
+    const int64_t n = s.tokens;
+    for (int64_t b = 0; b < s.sequences; ++b)
+        attention_forward_loops(q + b * n * s.heads * s.dk, k + b * n * s.kv_heads * s.dk,
+                                v + b * n * s.kv_heads * s.dv, s, lse + b * s.heads * n, out + b * n * s.heads * s.dv,
+                                pool);
 }
 
 template <>
@@ -294,7 +320,11 @@ void attention_backward<double>(const double* q, const double* k, const double* 
                                 const double* dout, const AttentionShape& s, double* dq, double* dk, double* dv,
                                 ThreadPool& pool)
 {
-    attention_backward_loops(q, k, v, lse, dout, s, dq, dk, dv, pool);
+    const int64_t n = s.tokens, qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv;
+    for (int64_t b = 0; b < s.sequences; ++b)
+        attention_backward_loops(q + b * n * qs, k + b * n * ks, v + b * n * vs, lse + b * s.heads * n,
+                                 dout + b * n * s.heads * s.dv, s, dq + b * n * qs, dk + b * n * ks, dv + b * n * vs,
+                                 pool);
 }
 
 }  // namespace mariana::train

@@ -12,13 +12,14 @@
 namespace mariana::train {
 
 struct AttentionShape {
-    int64_t tokens, heads, kv_heads, dk, dv;
+    int64_t tokens, heads, kv_heads, dk, dv;  // tokens: of each sequence
     double scale;  // multiplies q·k before the softmax
     // The float products' operands (the softmax and its gradient stay float32).
     GemmPrecision precision = GemmPrecision::f32;
+    int64_t sequences = 1;  // of `tokens` rows each, one after the other, attending within themselves
 };
 
-// Only lse [heads, T], each softmax row's log Σ exp, is kept for the backward, which
+// Only lse [B, heads, T], each softmax row's log Σ exp, is kept for the backward, which
 // recomputes the probabilities from it (as FlashAttention does): the memory kept per layer
 // grows with T, not T²; the T × T scores live in one scratch per thread meanwhile.
 template <typename T>

@@ -33,15 +33,16 @@ void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     split_columns<T>(qkv_out_.data(), N,
                      {{q_rot_.data(), heads_ * hd}, {k_rot_.data(), kv_heads_ * hd}, {v_val_.data(), kv_heads_ * hd}},
                      pool);
-    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision};
-    for (int64_t b = 0; b < B; ++b) {
-        T* q = q_rot_.data() + b * S * heads_ * hd;
-        T* k = k_rot_.data() + b * S * kv_heads_ * hd;
-        rope_forward(q, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
-        rope_forward(k, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
-        attention_forward(q, k, v_val_.data() + b * S * kv_heads_ * hd, shape, lse_.data() + b * heads_ * S,
-                          attn_.data() + b * S * heads_ * hd, pool);
-    }
+    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            rope_forward(q_rot_.data() + b * S * heads_ * hd, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split},
+                         cos_sin_.data());
+            rope_forward(k_rot_.data() + b * S * kv_heads_ * hd,
+                         {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
+        }
+    });
+    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision, B};
+    attention_forward(q_rot_.data(), k_rot_.data(), v_val_.data(), shape, lse_.data(), attn_.data(), pool);
     o_.forward(w, attn_.data(), N, out, pool);
 }
 
@@ -55,16 +56,17 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dk_.resize(k_rot_.size());
     dv_.resize(v_val_.size());
     o_.backward(w, attn_.data(), dout, N, dattn_.data(), pool, Into::overwrite);
-    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision};
-    for (int64_t b = 0; b < B; ++b) {
-        const int64_t qo = b * S * heads_ * hd, ko = b * S * kv_heads_ * hd;
-        attention_backward(q_rot_.data() + qo, k_rot_.data() + ko, v_val_.data() + ko,
-                           lse_.data() + b * heads_ * S, dattn_.data() + qo, shape, dq_.data() + qo,
-                           dk_.data() + ko, dv_.data() + ko, pool);
-        rope_backward(dq_.data() + qo, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
-        rope_backward(dk_.data() + ko, {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split},
-                      cos_sin_.data());
-    }
+    const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision, B};
+    attention_backward(q_rot_.data(), k_rot_.data(), v_val_.data(), lse_.data(), dattn_.data(), shape, dq_.data(),
+                       dk_.data(), dv_.data(), pool);
+    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            rope_backward(dq_.data() + b * S * heads_ * hd, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split},
+                          cos_sin_.data());
+            rope_backward(dk_.data() + b * S * kv_heads_ * hd,
+                          {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
+        }
+    });
     dqkv_.resize(qkv_out_.size());
     join_columns<T>({{dq_.data(), heads_ * hd}, {dk_.data(), kv_heads_ * hd}, {dv_.data(), kv_heads_ * hd}}, N,
                     dqkv_.data(), pool);

@@ -79,10 +79,8 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
 
     lse_.resize(size_t(B * nh_ * S));
     attn_.resize(size_t(N * nh_ * dv_));
-    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision};
-    for (int64_t b = 0; b < B; ++b)
-        attention_forward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
-                          shape, lse_.data() + b * nh_ * S, attn_.data() + b * S * nh_ * dv_, pool);
+    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision, B};
+    attention_forward(q_.data(), k_.data(), v_.data(), shape, lse_.data(), attn_.data(), pool);
     o_proj_.forward(w, attn_.data(), N, out, pool);
 }
 
@@ -97,12 +95,9 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     dq_.resize(q_.size());
     dk_.resize(k_.size());
     dvalue_.resize(v_.size());
-    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision};
-    for (int64_t b = 0; b < B; ++b)
-        attention_backward(q_.data() + b * S * nh_ * qk, k_.data() + b * S * nh_ * qk, v_.data() + b * S * nh_ * dv_,
-                           lse_.data() + b * nh_ * S, dattn_.data() + b * S * nh_ * dv_, shape,
-                           dq_.data() + b * S * nh_ * qk, dk_.data() + b * S * nh_ * qk, dvalue_.data() + b * S * nh_ * dv_,
-                           pool);
+    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision, B};
+    attention_backward(q_.data(), k_.data(), v_.data(), lse_.data(), dattn_.data(), shape, dq_.data(), dk_.data(),
+                       dvalue_.data(), pool);
 
     // Back to kv_b_proj's rows and the shared rope key, which collects every head's share.
     dkv_.resize(kv_.size());
