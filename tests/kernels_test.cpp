@@ -66,6 +66,13 @@ std::vector<float> random_vector(size_t n, std::mt19937& rng)
     return v;
 }
 
+// float32, and bf16 where this CPU has it.
+std::vector<GemmPrecision> every_precision()
+{
+    if (gemm_bf16_available()) return {GemmPrecision::f32, GemmPrecision::bf16};
+    return {GemmPrecision::f32};
+}
+
 // Relative to the magnitude a sum of `terms` products of unit-scale values reaches.
 void expect_near_all(const std::vector<float>& got, const std::vector<float>& want, int64_t terms, const std::string& what)
 {
@@ -176,9 +183,7 @@ TEST(Kernels, PackedBServesBlocksOfRows)
     std::mt19937 rng(14);
     const int64_t k = 300, n = 50;
     const auto bk = random_vector(size_t(k * n), rng);  // given as [n, k], as attention's keys are
-    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
-    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
-    for (const GemmPrecision precision : precisions) {
+    for (const GemmPrecision precision : every_precision()) {
         const MatrixView bv{bk.data(), 1, k};
         PackedB packed;
         packed.pack(k, n, bv, precision);
@@ -247,8 +252,6 @@ TEST(Kernels, GemmReadsWordsInPlace)
     std::mt19937 rng(17);
     const int64_t k = 300, n = 70;
     const auto bk = random_vector(size_t(k * n), rng);
-    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
-    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
     struct Case {
         int64_t m, row0, kk, nn;
         Causal causal;
@@ -258,7 +261,7 @@ TEST(Kernels, GemmReadsWordsInPlace)
                           {48, 0, 261, 64, {Causal::lower_a, 3}},
                           {40, 2, 255, 20, {Causal::upper_a, 0}},
                           {25, 256, 44, 50, {}}};
-    for (const GemmPrecision precision : precisions) {
+    for (const GemmPrecision precision : every_precision()) {
         const int ks = gemm_k_step(precision);
         PackedB packed;
         packed.pack(k, n, {bk.data(), n, 1}, precision);
@@ -301,8 +304,6 @@ TEST(Kernels, CausalProductsSkipOnlyWhatCannotMatter)
     std::mt19937 rng(15);
     const int64_t k = 300, n = 70;
     const auto bk = random_vector(size_t(k * n), rng);
-    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
-    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
     struct Case {
         Causal::Kind kind;
         int64_t diagonal, m, row0, kk, nn;
@@ -313,7 +314,7 @@ TEST(Kernels, CausalProductsSkipOnlyWhatCannotMatter)
                           {Causal::lower_a, -30, 40, 0, 40, 20}, {Causal::upper_a, 0, 48, 0, 280, 48},
                           {Causal::upper_a, 0, 40, 200, 100, 33}, {Causal::upper_a, 7, 30, 2, 260, 20},
                           {Causal::upper_a, 0, 120, 200, 100, 33}};
-    for (const GemmPrecision precision : precisions) {
+    for (const GemmPrecision precision : every_precision()) {
         PackedB packed;
         packed.pack(k, n, {bk.data(), n, 1}, precision);
         for (const Case& c : cases)

@@ -9,6 +9,25 @@
 
 namespace mariana::train {
 
+namespace {
+
+// `rotate` (rope_forward<T> or rope_backward<T>) applied to the queries [B·S, heads·hd] and
+// keys [B·S, kv_heads·hd] of every sequence, a sequence per chunk of the pool.
+template <typename T, typename Rotate>
+void rotate_sequences(Rotate rotate, T* q, T* k, int64_t B, int64_t S, int64_t heads, int64_t kv_heads, int64_t hd,
+                      const T* cos_sin, ThreadPool& pool)
+{
+    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            rotate(q + b * S * heads * hd, RopeSpan{S, heads * hd, heads, hd, hd, RopeLayout::half_split}, cos_sin);
+            rotate(k + b * S * kv_heads * hd, RopeSpan{S, kv_heads * hd, kv_heads, hd, hd, RopeLayout::half_split},
+                   cos_sin);
+        }
+    });
+}
+
+}  // namespace
+
 template <typename T>
 GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
     : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
@@ -33,14 +52,7 @@ void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     split_columns<T>(qkv_out_.data(), N,
                      {{q_rot_.data(), heads_ * hd}, {k_rot_.data(), kv_heads_ * hd}, {v_val_.data(), kv_heads_ * hd}},
                      pool);
-    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-            rope_forward(q_rot_.data() + b * S * heads_ * hd, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split},
-                         cos_sin_.data());
-            rope_forward(k_rot_.data() + b * S * kv_heads_ * hd,
-                         {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
-        }
-    });
+    rotate_sequences(rope_forward<T>, q_rot_.data(), k_rot_.data(), B, S, heads_, kv_heads_, hd, cos_sin_.data(), pool);
     const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision, B};
     attention_forward(q_rot_.data(), k_rot_.data(), v_val_.data(), shape, lse_.data(), attn_.data(), pool);
     o_.forward(w, attn_.data(), N, out, pool);
@@ -59,14 +71,7 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
     const AttentionShape shape{S, heads_, kv_heads_, hd, hd, 1.0 / std::sqrt(double(hd)), w.precision, B};
     attention_backward(q_rot_.data(), k_rot_.data(), v_val_.data(), lse_.data(), dattn_.data(), shape, dq_.data(),
                        dk_.data(), dv_.data(), pool);
-    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-            rope_backward(dq_.data() + b * S * heads_ * hd, {S, heads_ * hd, heads_, hd, hd, RopeLayout::half_split},
-                          cos_sin_.data());
-            rope_backward(dk_.data() + b * S * kv_heads_ * hd,
-                          {S, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, cos_sin_.data());
-        }
-    });
+    rotate_sequences(rope_backward<T>, dq_.data(), dk_.data(), B, S, heads_, kv_heads_, hd, cos_sin_.data(), pool);
     dqkv_.resize(qkv_out_.size());
     join_columns<T>({{dq_.data(), heads_ * hd}, {dk_.data(), kv_heads_ * hd}, {dv_.data(), kv_heads_ * hd}}, N,
                     dqkv_.data(), pool);
