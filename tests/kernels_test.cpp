@@ -6,6 +6,7 @@
 #include "kernels/cpu/isa.h"
 #include "kernels/gemm.h"
 #include "kernels/matmul.h"
+#include "kernels/prefetch.h"
 
 #include <gtest/gtest.h>
 
@@ -293,6 +294,23 @@ TEST(Kernels, GemmReadsWordsInPlace)
             }
         }
     }
+}
+
+// A prefetched block spans every line its runs touch: whole lines when runs start on a line
+// and lie whole lines apart, one more per run otherwise; an empty block spans none.
+TEST(Kernels, PrefetchCoversEveryLineOfItsRuns)
+{
+    alignas(64) static float rows[64 * 16];
+    EXPECT_EQ(Prefetch(rows, 10, 64, 48).lines(), 10 * 3);  // 192 bytes from a line's start
+    EXPECT_EQ(Prefetch(rows + 4, 10, 64, 48).lines(), 10 * 4);  // 192 bytes from 16 bytes in
+    EXPECT_EQ(Prefetch(rows, 10, 40, 16).lines(), 10 * 2);  // runs 160 bytes apart
+    EXPECT_EQ(Prefetch(rows, 0, 64, 48).lines(), 0);
+    EXPECT_EQ(Prefetch(rows, 10, 64, 0).lines(), 0);
+    Prefetch nothing(rows, 10, 64, 0);
+    nothing.issue(100);  // issues nothing, and returns
+    Prefetch all(rows, 3, 64, 48);
+    all.issue_all();
+    all.issue(5);  // past the end: nothing more
 }
 
 // Causal products skip only work that cannot change a wanted element: each kind against the

@@ -23,9 +23,11 @@ public:
         // in one more, and where runs are not a whole number of lines apart any run may.
         const int64_t bytes = run_floats * int64_t(sizeof(float));
         const bool offset = reinterpret_cast<uintptr_t>(base) % kLine != 0 || stride_ % kLine != 0;
-        lines_per_run_ = bytes > 0 ? (bytes + kLine - 1) / kLine + (offset ? 1 : 0) : 0;
+        lines_per_run_ = (bytes + kLine - 1) / kLine + (offset ? 1 : 0);
+        if (bytes <= 0 || runs_ <= 0) runs_ = lines_per_run_ = 0;  // nothing to bring in
         base_ -= reinterpret_cast<uintptr_t>(base) % kLine;
     }
+    // Lines the block spans: every line of every run, and at most one more per run.
     int64_t lines() const { return runs_ * lines_per_run_; }
 
     // The next `count` lines.
