@@ -112,6 +112,8 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
 // of rows (Pᵀ·dO, dSᵀ·Q). Scores and probabilities live in per-thread scratch.
 constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows, and even
 
+namespace {
+
 // Slices of token-major rows that a head reads: a short run in every row, which the
 // hardware does not prefetch, so packing them waits on memory row after row. The next
 // head's slices are brought into L2 a block at a time while this head computes (and the
@@ -119,7 +121,7 @@ constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows, and ev
 class SlicesAhead {
 public:
     SlicesAhead(int64_t rows, int64_t blocks) : rows_(rows), blocks_(blocks) {}
-    // A slice `width` floats wide at base, rows `stride` apart.
+    // A slice `width` floats wide at base, rows `stride` apart (four at most).
     void add(const float* base, int64_t stride, int64_t width)
     {
         slices_[count_++] = Prefetch(base, rows_, stride, width);
@@ -147,6 +149,8 @@ int64_t items_per_chunk(int64_t items, const ThreadPool& pool)
 {
     return std::clamp<int64_t>(items / (4 * pool.size()), 1, 8);
 }
+
+}  // namespace
 
 template <>
 void attention_forward<float>(const float* q, const float* k, const float* v, const AttentionShape& s, float* lse,
