@@ -10,18 +10,19 @@
 
 namespace mariana {
 
-// The block is `runs` runs of `run_floats` floats, run r at base + r·stride; `write`: lines
-// about to be written (a product's output), fetched for ownership.
+// The block is `runs` runs of `run_length` elements, run r at base + r·stride; `write`:
+// lines about to be written (a product's output), fetched for ownership.
 class Prefetch {
 public:
     Prefetch() = default;
-    Prefetch(const float* base, int64_t runs, int64_t stride, int64_t run_floats, bool write = false)
-        : base_(reinterpret_cast<const char*>(base)), runs_(runs), stride_(stride * int64_t(sizeof(float))),
+    template <typename T>
+    Prefetch(const T* base, int64_t runs, int64_t stride, int64_t run_length, bool write = false)
+        : base_(reinterpret_cast<const char*>(base)), runs_(runs), stride_(stride * int64_t(sizeof(T))),
           write_(write)
     {
-        // From the line holding a run's first float; a run that starts inside a line may end
-        // in one more, and where runs are not a whole number of lines apart any run may.
-        const int64_t bytes = run_floats * int64_t(sizeof(float));
+        // From the line holding a run's first element; a run that starts inside a line may
+        // end in one more, and where runs are not a whole number of lines apart any run may.
+        const int64_t bytes = run_length * int64_t(sizeof(T));
         const bool offset = reinterpret_cast<uintptr_t>(base) % kLine != 0 || stride_ % kLine != 0;
         lines_per_run_ = (bytes + kLine - 1) / kLine + (offset ? 1 : 0);
         if (bytes <= 0 || runs_ <= 0) runs_ = lines_per_run_ = 0;  // nothing to bring in

@@ -1,5 +1,6 @@
 #include "train/moe_block.h"
 
+#include "kernels/prefetch.h"
 #include "model/router.h"
 #include "train/elementwise.h"
 
@@ -30,10 +31,8 @@ WeightsView<T> in_float32(WeightsView<T> w)
 template <typename T>
 void prefetch_slot_row(const T* rows, const std::vector<int64_t>& slots, int64_t i, int64_t K, int64_t H)
 {
-    constexpr int64_t kAhead = 4, kLine = 64;
-    if (i + kAhead >= int64_t(slots.size())) return;
-    const char* row = reinterpret_cast<const char*>(rows + slots[size_t(i + kAhead)] / K * H);
-    for (int64_t b = 0; b < H * int64_t(sizeof(T)); b += kLine) __builtin_prefetch(row + b);
+    constexpr int64_t kAhead = 4;
+    if (i + kAhead < int64_t(slots.size())) Prefetch(rows + slots[size_t(i + kAhead)] / K * H, 1, H, H).issue_all();
 }
 
 }  // namespace
