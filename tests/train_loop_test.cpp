@@ -193,7 +193,6 @@ TEST_P(Memorise, AShortTextAndBalancesExperts)
         EXPECT_TRUE(moved == 0.0f || std::fabs(std::fabs(moved) - 0.01f) < 1e-6f) << moved;
     }
     ASSERT_EQ(first.load_max_over_mean.size(), 2u);  // layer 1 and the MTP module
-    EXPECT_GE(first.load_max_over_mean[0], 1.0);
 
     StepReport last;
     for (int64_t step = 1; step < 150; ++step) last = trainer.step(step, windows, pool);
@@ -204,6 +203,40 @@ TEST_P(Memorise, AShortTextAndBalancesExperts)
 
 INSTANTIATE_TEST_SUITE_P(Compute, Memorise, ::testing::Values(GemmPrecision::f32, GemmPrecision::bf16),
                          [](const auto& info) { return info.param == GemmPrecision::f32 ? "f32" : "bf16"; });
+
+// What the balancing rule is for: a router skewed so that every token picks expert 0 (a
+// selection bias of +0.3 on it) is evened out by the bias updates alone (learning rate 0,
+// so the router's weights cannot help), and stays even.
+TEST(Trainer, BalancingRuleEvensASkewedRouter)
+{
+    testing::TempDir tmp;
+    ThreadPool pool(2);
+    const auto [checkpoint, config] = tiny_model(tmp, pool);
+    std::vector<uint32_t> data(4000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = uint32_t((i * 7919 + i / 7) % 61 + 2);
+    write_file(tmp / "data.bin", uint32_bytes(data));
+    TokenWindows windows(tmp / "data.bin", 32, 0.0, 5);
+
+    TrainOptions options;
+    options.batch = 4;
+    options.seq_len = 32;
+    options.schedule = {ScheduleKind::constant, 0.0, 0.0, 0, 100, 0};
+    options.bias_update_rate = 0.01;
+    ParameterSet params = ParameterSet::load(config, checkpoint);
+    params.value(params.find("model.layers.1.mlp.gate.e_score_correction_bias"))[0] = 0.3f;
+    Trainer trainer(config, std::move(params), options);
+
+    // 8 experts, 2 per token: expert 0 taking every token would be 4 times the mean load;
+    // the bias sends it most of them, and with learning rate 0 only the updates can change that.
+    const StepReport first = trainer.step(0, windows, pool);
+    EXPECT_GT(first.load_max_over_mean[0], 3.0);
+    double worst_late = 0;
+    for (int64_t step = 1; step < 100; ++step) {
+        const StepReport r = trainer.step(step, windows, pool);
+        if (step >= 60) worst_late = std::max(worst_late, r.load_max_over_mean[0]);
+    }
+    EXPECT_LT(worst_late, 2.0) << "the bias updates did not even out the experts' load";
+}
 
 // Two micro-batches of 2 sequences give the step one batch of 4 gives: the same windows,
 // the same mean loss, the same gradient (up to float summation order).

@@ -1,7 +1,7 @@
 // Measures this machine's limits inside the process that is being benchmarked: memory read
 // bandwidth, and the fp32 FMA peak. Bandwidth on a shared host swings by up to 2x from
 // minute to minute, so a decode speed is only meaningful beside a bandwidth measured just
-// before and after it, with the same threads (see /work/shared/BENCHMARKS.md).
+// before and after it, with the same threads (see ../shared/BENCHMARKS.md).
 #pragma once
 
 #include "core/thread_pool.h"

@@ -18,7 +18,6 @@ public:
                  ThreadPool& pool) override;
 
     void set_mla_form(MlaForm form) { mla_.form = form; }
-    const DeepSeekWeights& weights() const { return weights_; }
 
 private:
     DeepSeekWeights weights_;

@@ -1,5 +1,6 @@
 // New checkpoints with random weights in the real Hugging Face layout, initialised the way
-// DeepSeek's Hugging Face code initialises its models (docs/init.md):
+// DeepSeek's Hugging Face code initialises its models (modeling_deepseek.py:
+// DeepseekV3PreTrainedModel._init_weights, and MoEGate.reset_parameters for the router):
 //   projections and embeddings ~ N(0, initializer_range) (config.json, default 0.02),
 //   MoE router weight ~ U(-1/sqrt(H), 1/sqrt(H)) (kaiming_uniform with a = sqrt(5)),
 //   RMSNorm weights = 1, biases = 0, e_score_correction_bias = 0.

@@ -25,7 +25,7 @@ public:
     int64_t bytes() const { return int64_t(data_.size() * sizeof(float)); }
 
 private:
-    int64_t n_layers_, n_slots_, capacity_, row_floats_;
+    int64_t n_slots_, capacity_, row_floats_;
     Buffer data_;
 };
 
