@@ -2,14 +2,14 @@
 // for a random weighting r of a layer's outputs y, the loss L = Σ r ⊙ y has the gradient
 // the backward computes from dy = r, and central differences (L(θ+h) - L(θ-h)) / 2h must
 // agree with it at every entry of every input and parameter.
-#include "train/attention.h"
-#include "train/cross_entropy.h"
-#include "train/embedding.h"
-#include "train/gemm.h"
+#include "kernels/attention.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/embedding.h"
+#include "kernels/linear_products.h"
 #include "train/output_head.h"
-#include "train/rms_norm.h"
-#include "train/rope.h"
-#include "train/swiglu.h"
+#include "kernels/rms_norm.h"
+#include "kernels/rope.h"
+#include "kernels/swiglu.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "train/decoder_layer.h"
 
-#include "train/elementwise.h"
-#include "train/rms_norm.h"
+#include "kernels/elementwise.h"
+#include "kernels/rms_norm.h"
 
 #include <algorithm>
 #include <fmt/format.h>

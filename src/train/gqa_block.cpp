@@ -1,9 +1,9 @@
 #include "train/gqa_block.h"
 
 #include "model/rope_frequencies.h"
-#include "train/attention.h"
-#include "train/elementwise.h"
-#include "train/rope.h"
+#include "kernels/attention.h"
+#include "kernels/elementwise.h"
+#include "kernels/rope.h"
 
 #include <cmath>
 

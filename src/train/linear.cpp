@@ -1,7 +1,7 @@
 #include "train/linear.h"
 
 #include "core/error.h"
-#include "train/gemm.h"
+#include "kernels/linear_products.h"
 
 namespace mariana::train {
 

@@ -1,10 +1,10 @@
 #include "train/mla_block.h"
 
 #include "model/rope_frequencies.h"
-#include "train/attention.h"
-#include "train/elementwise.h"
-#include "train/rms_norm.h"
-#include "train/rope.h"
+#include "kernels/attention.h"
+#include "kernels/elementwise.h"
+#include "kernels/rms_norm.h"
+#include "kernels/rope.h"
 
 #include <algorithm>
 #include <cmath>

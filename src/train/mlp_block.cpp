@@ -1,6 +1,6 @@
 #include "train/mlp_block.h"
 
-#include "train/swiglu.h"
+#include "kernels/swiglu.h"
 
 namespace mariana::train {
 

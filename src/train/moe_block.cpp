@@ -2,7 +2,7 @@
 
 #include "kernels/prefetch.h"
 #include "model/router.h"
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <algorithm>
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 #include "train/mtp_module.h"
 
-#include "train/embedding.h"
-#include "train/rms_norm.h"
+#include "kernels/embedding.h"
+#include "kernels/rms_norm.h"
 
 #include <algorithm>
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 #include "train/output_head.h"
 
-#include "train/cross_entropy.h"
-#include "train/rms_norm.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/rms_norm.h"
 
 #include <algorithm>
 

@@ -3,7 +3,7 @@
 #include "core/error.h"
 #include "model/model.h"
 #include "model/weight_loader.h"
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <algorithm>
 

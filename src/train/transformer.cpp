@@ -1,7 +1,7 @@
 #include "train/transformer.h"
 
-#include "train/cross_entropy.h"
-#include "train/embedding.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/embedding.h"
 
 #include <algorithm>
 #include <fmt/format.h>

@@ -1,10 +1,10 @@
-#include "train/gemm.h"
+#include "kernels/linear_products.h"
 
 #include "kernels/gemm.h"
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 // float: the blocked kernel. The views turn each product into C (+)= A·B.
 template <>
@@ -60,4 +60,4 @@ void matmul_tn_add<double>(const double* dy, const double* x, int64_t n, int64_t
             for (int64_t p = 0; p < k; ++p) dw[j * k + p] += dy[i * m + j] * x[i * k + p];
 }
 
-}  // namespace mariana::train
+}  // namespace mariana

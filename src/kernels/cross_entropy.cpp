@@ -1,13 +1,13 @@
-#include "train/cross_entropy.h"
+#include "kernels/cross_entropy.h"
 
 #include "kernels/activation.h"
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 T cross_entropy(const T* logits, const int32_t* targets, int64_t rows, int64_t vocab, T scale, T* dlogits,
@@ -42,4 +42,4 @@ T cross_entropy(const T* logits, const int32_t* targets, int64_t rows, int64_t v
 template float cross_entropy<float>(const float*, const int32_t*, int64_t, int64_t, float, float*, ThreadPool&);
 template double cross_entropy<double>(const double*, const int32_t*, int64_t, int64_t, double, double*, ThreadPool&);
 
-}  // namespace mariana::train
+}  // namespace mariana

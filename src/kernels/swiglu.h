@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace mariana::train {
+namespace mariana {
 
 // h [rows, width] (overwritten).
 template <typename T>
@@ -16,4 +16,4 @@ void swiglu_forward(const T* gate_up, int64_t rows, int64_t width, T* h, ThreadP
 template <typename T>
 void swiglu_backward(const T* gate_up, const T* dh, int64_t rows, int64_t width, T* dgate_up, ThreadPool& pool);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-namespace mariana::train {
+namespace mariana {
 
 struct AttentionShape {
     int64_t tokens, heads, kv_heads, dk, dv;  // tokens: of each sequence
@@ -32,4 +32,4 @@ template <typename T>
 void attention_backward(const T* q, const T* k, const T* v, const T* lse, const T* dout, const AttentionShape& s,
                         T* dq, T* dk, T* dv, ThreadPool& pool);
 
-}  // namespace mariana::train
+}  // namespace mariana

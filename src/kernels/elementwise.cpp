@@ -1,10 +1,10 @@
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include "kernels/matmul.h"
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 int64_t rows_per_chunk(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1)); }
 
@@ -90,4 +90,4 @@ template void join_columns<double>(std::initializer_list<std::pair<const double*
                                    ThreadPool&);
 template double max_of<double>(const double*, int64_t);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <type_traits>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, T* y, T* rstd, ThreadPool& pool);
@@ -22,4 +22,4 @@ template <typename T>
 void rms_norm_backward(const T* x, const T* w, const T* rstd, const T* dy, int64_t rows, int64_t dim,
                        const std::type_identity_t<T>* base, T* dx, T* dw, ThreadPool& pool);
 
-}  // namespace mariana::train
+}  // namespace mariana

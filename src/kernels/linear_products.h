@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-namespace mariana::train {
+namespace mariana {
 
 // y[n, m] = x[n, k] · w[m, k]ᵀ (overwrites y).
 template <typename T>
@@ -27,4 +27,4 @@ template <typename T>
 void matmul_tn_add(const T* dy, const T* x, int64_t n, int64_t m, int64_t k, T* dw, ThreadPool& pool,
                    GemmPrecision precision = GemmPrecision::f32);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,11 +1,11 @@
-#include "train/swiglu.h"
+#include "kernels/swiglu.h"
 
 #include "kernels/activation.h"
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 void swiglu_forward(const T* gate_up, int64_t rows, int64_t width, T* h, ThreadPool& pool)
@@ -42,4 +42,4 @@ template void swiglu_forward<double>(const double*, int64_t, int64_t, double*, T
 template void swiglu_backward<float>(const float*, const float*, int64_t, int64_t, float*, ThreadPool&);
 template void swiglu_backward<double>(const double*, const double*, int64_t, int64_t, double*, ThreadPool&);
 
-}  // namespace mariana::train
+}  // namespace mariana

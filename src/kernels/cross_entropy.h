@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace mariana::train {
+namespace mariana {
 
 // Target id -1 marks a position without a target (it adds nothing and gets zero gradient).
 inline constexpr int32_t kNoTarget = -1;
@@ -18,4 +18,4 @@ template <typename T>
 T cross_entropy(const T* logits, const int32_t* targets, int64_t rows, int64_t vocab, T scale, T* dlogits,
                 ThreadPool& pool);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace mariana::train {
+namespace mariana {
 
 // out[t] = table[tokens[t]]; ids must lie in [0, rows of table).
 template <typename T>
@@ -13,4 +13,4 @@ void embedding_forward(const T* table, const int32_t* tokens, int64_t n, int64_t
 template <typename T>
 void embedding_backward(const int32_t* tokens, const T* dout, int64_t n, int64_t dim, T* dtable);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,12 +1,12 @@
-#include "train/rms_norm.h"
+#include "kernels/rms_norm.h"
 
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 void rms_norm_forward(const T* x, const T* w, int64_t rows, int64_t dim, T eps, T* y, T* rstd, ThreadPool& pool)
@@ -60,4 +60,4 @@ template void rms_norm_backward<float>(const float*, const float*, const float*,
 template void rms_norm_backward<double>(const double*, const double*, const double*, const double*, int64_t, int64_t,
                                         const double*, double*, double*, ThreadPool&);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <utility>
 
-namespace mariana::train {
+namespace mariana {
 
 // Rows of `width` values per parallel chunk of a row-wise loop: about 16K values, at least
 // one row (the split never changes a result, only how work is shared).
@@ -40,4 +40,4 @@ double sum_of_products(const double* a, const double* b, int64_t n);
 template <typename T>
 T max_of(const T* x, int64_t n);
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,8 +1,8 @@
-#include "train/embedding.h"
+#include "kernels/embedding.h"
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 void embedding_forward(const T* table, const int32_t* tokens, int64_t n, int64_t dim, T* out)
@@ -24,4 +24,4 @@ template void embedding_forward<double>(const double*, const int32_t*, int64_t, 
 template void embedding_backward<float>(const int32_t*, const float*, int64_t, int64_t, float*);
 template void embedding_backward<double>(const int32_t*, const double*, int64_t, int64_t, double*);
 
-}  // namespace mariana::train
+}  // namespace mariana

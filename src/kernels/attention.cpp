@@ -1,15 +1,15 @@
-#include "train/attention.h"
+#include "kernels/attention.h"
 
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
 #include "kernels/prefetch.h"
-#include "train/elementwise.h"
+#include "kernels/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 namespace {
 
@@ -331,4 +331,4 @@ void attention_backward<double>(const double* q, const double* k, const double* 
                                  pool);
 }
 
-}  // namespace mariana::train
+}  // namespace mariana
