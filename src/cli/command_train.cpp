@@ -3,25 +3,20 @@
 #include "cli/memory_bandwidth.h"
 #include "core/error.h"
 #include "core/text_file.h"
-#include "formats/checkpoint.h"
 #include "train/flops.h"
-#include "train/model_folder.h"
 #include "train/run_directory.h"
-#include "train/trainer.h"
+#include "train/training_run.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
 namespace mariana {
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace train;
 
 struct Args {
@@ -70,55 +65,6 @@ std::string format_duration(double seconds)
     return fmt::format("{}s", s);
 }
 
-// The options a checkpoint must agree with to continue the same run.
-Json run_identity(const Args& a)
-{
-    return {{"batch", a.batch}, {"seq_len", a.seq_len}, {"accumulate", a.accumulate}, {"seed", a.seed},
-            {"steps", a.steps}, {"data", a.data}};
-}
-
-void check_same_run(const Json& saved, const Json& now, const std::string& checkpoint)
-{
-    for (const auto& [key, value] : now.items())
-        if (saved.value(key, Json()) != value)
-            fail("{}: this checkpoint was made with --{} {}, not {}; resume with the same options, or use a new --out",
-                 checkpoint, key == "seq_len" ? "seq-len" : key, saved.value(key, Json()).dump(), value.dump());
-}
-
-// The token stream in OUT/data, made once; a resumed run checks it was made from the same files.
-std::string prepare_data(const Args& a, const ModelConfig& config, const Tokenizer* tokenizer)
-{
-    const std::string dir = a.out + "/data", stream = dir + "/tokens.bin", manifest = dir + "/sources.json";
-    const Json sources = a.data;
-    if (fs::exists(stream) && fs::exists(manifest)) {
-        if (read_json_file(manifest) != sources)
-            fail("{} was made from other --data files; use a new --out for new data", stream);
-        return stream;
-    }
-    fs::create_directories(dir);
-    DataSpec spec{a.data, config.vocab_size, int32_t(config.eos_token_id), tokenizer};
-    write_token_stream(spec, stream);
-    write_text_file(manifest, sources.dump() + "\n");
-    return stream;
-}
-
-std::vector<std::string> tokenizer_files(const std::string& dir)
-{
-    std::vector<std::string> files;
-    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
-        if (fs::exists(dir + "/" + name)) files.push_back(dir + "/" + name);
-    return files;
-}
-
-void validate(const Args& a, const ModelConfig& config)
-{
-    if (a.seq_len > config.max_position_embeddings)
-        fail("--seq-len {} is longer than the model's max_position_embeddings {}", a.seq_len,
-             config.max_position_embeddings);
-    if (a.warmup >= a.steps) fail("--warmup {} must be below --steps {}", a.warmup, a.steps);
-    if (!(a.lr > 0) || !std::isfinite(a.lr)) fail("--lr must be a positive number, got {}", a.lr);
-}
-
 class Progress {
 public:
     explicit Progress(int64_t total) : total_(total), terminal_(isatty(STDERR_FILENO)) {}
@@ -141,117 +87,79 @@ private:
     bool terminal_;
 };
 
-void run_training(const Args& a)
+// The options as the run takes them, with the defaults that depend on other options.
+RunOptions run_options(const Args& a)
 {
-    const std::optional<std::string> resume_from = a.resume ? latest_checkpoint(a.out) : std::nullopt;
-    if (!a.resume && (!list_checkpoints(a.out).empty() || fs::exists(a.out + "/metrics.jsonl")))
-        fail("{} already holds a training run; pass --resume to continue it, or choose another --out", a.out);
-    const std::string source = resume_from.value_or(a.model);
-    const Checkpoint checkpoint = Checkpoint::open(source);
-    const ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
-    validate(a, config);
-
-    const std::string tokenizer_dir = a.tokenizer.empty() ? a.model : a.tokenizer;
-    std::optional<Tokenizer> tokenizer;
-    if (fs::exists(tokenizer_dir + "/tokenizer.json")) tokenizer = Tokenizer::load(tokenizer_dir);
-    fs::create_directories(a.out);
-    TokenWindows data(prepare_data(a, config, tokenizer ? &*tokenizer : nullptr), a.seq_len,
-                      a.eval_every > 0 ? a.val_fraction : 0.0, a.seed);
-
-    TrainOptions options;
-    options.batch = a.batch;
-    options.seq_len = a.seq_len;
-    options.accumulation = a.accumulate;
-    options.schedule = {parse_schedule_kind(a.schedule), a.lr, a.min_lr >= 0 ? a.min_lr : a.lr / 10,
-                        a.warmup >= 0 ? a.warmup : std::min<int64_t>(100, a.steps / 10), a.steps, a.decay_fraction};
-    options.adamw = {a.beta1, a.beta2, 1e-8, a.weight_decay};
-    options.clip = a.clip;
-    options.bias_update_rate = a.bias_rate;
-    options.objective = {a.mtp_weight, a.balance_alpha};
-    options.skip_nonfinite = a.skip_nonfinite;
+    RunOptions o{.model = a.model, .out = a.out, .tokenizer = a.tokenizer, .data = a.data, .steps = a.steps};
+    TrainOptions& t = o.train;
+    t.batch = a.batch;
+    t.seq_len = a.seq_len;
+    t.accumulation = a.accumulate;
+    t.schedule = {parse_schedule_kind(a.schedule), a.lr, a.min_lr >= 0 ? a.min_lr : a.lr / 10,
+                  a.warmup >= 0 ? a.warmup : std::min<int64_t>(100, a.steps / 10), a.steps, a.decay_fraction};
+    t.adamw = {a.beta1, a.beta2, 1e-8, a.weight_decay};
+    t.clip = a.clip;
+    t.bias_update_rate = a.bias_rate;
+    t.objective = {a.mtp_weight, a.balance_alpha};
+    t.skip_nonfinite = a.skip_nonfinite;
     if (a.compute == "bf16") {
-        if (gemm_bf16_available()) options.compute = GemmPrecision::bf16;
+        if (gemm_bf16_available()) t.compute = GemmPrecision::bf16;
         else std::fprintf(stderr, "note: --compute bf16 needs a CPU with AVX-512 BF16; computing in float32\n");
     }
-    Trainer trainer(config, ParameterSet::load(config, checkpoint), options);
+    o.eval_every = a.eval_every;
+    o.eval_windows = a.eval_windows;
+    o.val_fraction = a.val_fraction;
+    o.save_every = a.save_every;
+    o.keep = a.keep;
+    o.seed = a.seed;
+    o.resume = a.resume;
+    return o;
+}
 
-    int64_t first_step = 0;
-    if (resume_from) {
-        const Json state = read_training_state(*resume_from, trainer.params(), trainer.optimizer());
-        check_same_run(state.value("run", Json::object()), run_identity(a), *resume_from);
-        first_step = state.at("step").get<int64_t>();
-        std::fprintf(stderr, "resuming from %s (step %lld)\n", resume_from->c_str(), (long long)first_step);
-    }
-    const std::string metrics_path = a.out + "/metrics.jsonl";
-    truncate_metrics(metrics_path, first_step);
-    std::ofstream metrics(metrics_path, std::ios::binary | std::ios::app);
-
-    const std::vector<std::string> extra_files = tokenizer_files(tokenizer_dir);
-    auto save = [&](int64_t steps_done) {
-        const Json state = {{"step", steps_done}, {"adam_steps", trainer.optimizer().steps()},
-                            {"windows", steps_done * options.windows_per_step()}, {"run", run_identity(a)}};
-        const TrainingState training{&trainer.optimizer(), state};
-        write_model_folder(checkpoint_dir(a.out, steps_done), checkpoint.config(), trainer.params(), extra_files,
-                           &training);
-        prune_checkpoints(a.out, a.keep);
-    };
-
+void run_training_command(const Args& a)
+{
+    const RunOptions options = run_options(a);
     ThreadPool pool(a.threads);
     const FmaPeakResult peak_before = a.measure_peak ? measure_fma_peak(pool, 5) : FmaPeakResult{};
-    std::fprintf(stderr, "training %lld steps of %lld x %lld tokens on %lld threads; data: %lld tokens (%lld windows, %lld held out)\n",
-                 (long long)a.steps, (long long)options.windows_per_step(), (long long)a.seq_len, (long long)pool.size(),
-                 (long long)data.tokens(), (long long)data.train_windows(), (long long)data.val_windows());
     Progress progress(a.steps);
-    const auto start = std::chrono::steady_clock::now();
-    double last_loss = NAN, last_val = NAN;
-    std::vector<double> step_speeds;
-    for (int64_t step = first_step; step < a.steps; ++step) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const StepReport r = trainer.step(step, data, pool);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double tokens_per_s = double(options.windows_per_step() * a.seq_len) / seconds;
-        step_speeds.push_back(tokens_per_s);
-        Json row = {{"step", step + 1}, {"loss", r.losses.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
-                    {"tokens_per_s", tokens_per_s},
-                    {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
-        if (config.num_nextn_predict_layers > 0 && a.mtp_weight > 0) row["mtp_loss"] = r.losses.mtp_loss;
-        if (!r.load_max_over_mean.empty()) {
-            row["balance_loss"] = r.losses.balance_loss;
-            row["expert_load_max"] = *std::max_element(r.load_max_over_mean.begin(), r.load_max_over_mean.end());
-            row["expert_load"] = r.load_max_over_mean;
-        }
-        if (r.skipped) {
-            row["skipped"] = true;
-            std::fprintf(stderr, "\nstep %lld: non-finite loss or gradient; step skipped\n", (long long)step + 1);
-        }
-        const bool last = step + 1 == a.steps;
-        if (a.eval_every > 0 && ((step + 1) % a.eval_every == 0 || last) && data.val_windows() > 0)
-            row["val_loss"] = last_val = trainer.evaluate(data, a.eval_windows, pool);
-        metrics << row.dump() << "\n" << std::flush;
-        last_loss = r.losses.loss;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        progress.show(step + 1, r.losses.loss, tokens_per_s, elapsed / double(step + 1 - first_step) * double(a.steps - step - 1));
-        if (last || (a.save_every > 0 && (step + 1) % a.save_every == 0)) save(step + 1);
-    }
+    int64_t first_step = 0;
+    RunEvents events;
+    events.started = [&](const RunEvents::Start& s) {
+        first_step = s.first_step;
+        if (s.resumed_from)
+            std::fprintf(stderr, "resuming from %s (step %lld)\n", s.resumed_from->c_str(), (long long)s.first_step);
+        std::fprintf(stderr, "training %lld steps of %lld x %lld tokens on %lld threads; data: %lld tokens (%lld windows, %lld held out)\n",
+                     (long long)a.steps, (long long)options.train.windows_per_step(), (long long)a.seq_len,
+                     (long long)pool.size(), (long long)s.data_tokens, (long long)s.train_windows,
+                     (long long)s.val_windows);
+    };
+    events.step_done = [&](const RunEvents::Step& e) {
+        const int64_t done = e.report->step + 1;
+        if (e.report->skipped)
+            std::fprintf(stderr, "\nstep %lld: non-finite loss or gradient; step skipped\n", (long long)done);
+        progress.show(done, e.report->losses.loss, e.tokens_per_s,
+                      e.elapsed_s / double(done - first_step) * double(a.steps - done));
+    };
+    const RunResult r = run_training(options, events, pool);
 
-    const std::string final_dir = a.out + "/final";
-    if (!fs::exists(final_dir)) write_model_folder(final_dir, checkpoint.config(), trainer.params(), extra_files);
-    std::printf("trained model: %s\n", final_dir.c_str());
-    if (!std::isnan(last_loss)) std::printf("final loss %.4f", last_loss);
-    if (!std::isnan(last_val)) std::printf(", validation loss %.4f", last_val);
+    std::printf("trained model: %s\n", r.final_dir.c_str());
+    if (r.last_loss) std::printf("final loss %.4f", *r.last_loss);
+    if (r.last_val_loss) std::printf(", validation loss %.4f", *r.last_val_loss);
     std::printf("\npeak memory (RSS): %.1f MiB\n", double(peak_rss_bytes()) / (1 << 20));
-    if (step_speeds.empty()) return;
+    if (r.step_tokens_per_s.empty()) return;
 
     // Speed: the median step (the first one, which faults the buffers in, left out when
     // there are others), as FLOP/s beside the FMA peak measured in this process.
-    if (step_speeds.size() > 1) step_speeds.erase(step_speeds.begin());
-    std::sort(step_speeds.begin(), step_speeds.end());
-    const double tokens_per_s = step_speeds[step_speeds.size() / 2];
-    const int64_t mtp_depth = a.mtp_weight > 0 ? trainer.mtp_depth() : 0;
-    const double gflop_per_s = training_flops_per_token(config, a.seq_len, mtp_depth) * tokens_per_s / 1e9;
-    Json summary = {{"threads", pool.size()}, {"compute", options.compute == GemmPrecision::bf16 ? "bf16" : "f32"}, {"tokens_per_s", tokens_per_s}, {"gflop_per_s", gflop_per_s},
-                    {"flops_per_token", training_flops_per_token(config, a.seq_len, mtp_depth)},
-                    {"peak_rss_bytes", peak_rss_bytes()}};
+    std::vector<double> speeds = r.step_tokens_per_s;
+    if (speeds.size() > 1) speeds.erase(speeds.begin());
+    std::sort(speeds.begin(), speeds.end());
+    const double tokens_per_s = speeds[speeds.size() / 2];
+    const double flops_per_token = training_flops_per_token(r.config, a.seq_len, r.mtp_depth);
+    const double gflop_per_s = flops_per_token * tokens_per_s / 1e9;
+    const GemmPrecision compute = options.train.compute;
+    Json summary = {{"threads", pool.size()},        {"compute", compute == GemmPrecision::bf16 ? "bf16" : "f32"},
+                    {"tokens_per_s", tokens_per_s},  {"gflop_per_s", gflop_per_s},
+                    {"flops_per_token", flops_per_token}, {"peak_rss_bytes", peak_rss_bytes()}};
     std::printf("speed: %.0f tokens/s, %.1f GFLOP/s", tokens_per_s, gflop_per_s);
     if (a.measure_peak) {  // against the peak of the arithmetic the products use
         const FmaPeakResult after = measure_fma_peak(pool, 5);
@@ -259,7 +167,7 @@ void run_training(const Args& a)
         const double bf16 = std::max(peak_before.bf16_gflop_per_s, after.bf16_gflop_per_s);
         summary["fma_peak_gflop_per_s"] = fp32;
         if (bf16 > 0) summary["bf16_peak_gflop_per_s"] = bf16;
-        const bool bf16_products = options.compute == GemmPrecision::bf16 && gemm_bf16_available();
+        const bool bf16_products = compute == GemmPrecision::bf16 && gemm_bf16_available();
         const double peak = bf16_products ? bf16 : fp32;
         std::printf(" = %.0f%% of the %s peak (%.1f GFLOP/s, measured in this run)", 100 * gflop_per_s / peak,
                     bf16_products ? "bf16 dot-product" : "fp32 FMA", peak);
@@ -327,7 +235,7 @@ std::function<void()> add_train_command(CLI::App& app)
         if (!a->config.empty()) apply_config_file(*c, a->config);
         for (const char* name : {"--model", "--data", "--out"})
             if (c->get_option(name)->count() == 0) fail("{} is required (on the command line or in --config)", name);
-        run_training(*a);
+        run_training_command(*a);
     };
 }
 
