@@ -19,7 +19,7 @@ std::vector<int32_t> read_token_file(const std::string& path)
     for (size_t i = 0; i < json.size(); ++i) {
         const Json& v = json[i];
         if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > INT32_MAX)
-            fail("{}: element {} ({}) is not a token id", path, i, v.dump());
+            fail("{}: element {} ({}) is not a token id", path, i, json_summary(v));
         tokens.push_back(int32_t(v.get<int64_t>()));
     }
     if (tokens.empty()) fail("{}: the token list is empty", path);

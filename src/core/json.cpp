@@ -1,21 +1,30 @@
 #include "core/json.h"
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace mariana {
 
 Json read_json_file(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot open {}", path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_json(text.str(), path);
+    return parse_json(read_text_file(path), path);
+}
+
+std::string json_summary(const Json& value)
+{
+    constexpr size_t kLongest = 60;  // bytes of a string shown before "..."
+    const auto count = [](size_t n, const char* noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); };
+    if (value.is_array()) return "a list of " + count(value.size(), "item");
+    if (value.is_object()) return "an object of " + count(value.size(), "field");
+    if (value.is_string()) {
+        const std::string& text = value.get_ref<const std::string&>();
+        if (text.size() <= kLongest) return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+        return Json(text.substr(0, kLongest)).dump(-1, ' ', false, Json::error_handler_t::replace) + "...";
+    }
+    return value.dump();  // a number, true, false or null: short, and no nesting to recurse into
 }
 
 Json parse_json(std::string_view text, std::string_view what)
@@ -62,14 +71,14 @@ int64_t JsonFields::integer(std::string_view key) const
     // Above INT64_MAX nlohmann stores an unsigned integer, which get<int64_t> would wrap
     // to a negative number.
     if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-        fail_field(key, fmt::format("is too large, got {}", value.dump()));
+        fail_field(key, fmt::format("is too large, got {}", json_summary(value)));
     if (value.is_number_integer()) return value.get<int64_t>();
     // Some exporters write integers as 2.0; accept those, reject 2.5.
     if (value.is_number_float()) {
         const double d = value.get<double>();
         if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return int64_t(d);
     }
-    fail_field(key, fmt::format("must be an integer, got {}", value.dump()));
+    fail_field(key, fmt::format("must be an integer, got {}", json_summary(value)));
 }
 
 int64_t JsonFields::integer_or(std::string_view key, int64_t fallback) const
@@ -80,7 +89,7 @@ int64_t JsonFields::integer_or(std::string_view key, int64_t fallback) const
 double JsonFields::number(std::string_view key) const
 {
     const Json& value = require(key);
-    if (!value.is_number()) fail_field(key, fmt::format("must be a number, got {}", value.dump()));
+    if (!value.is_number()) fail_field(key, fmt::format("must be a number, got {}", json_summary(value)));
     return value.get<double>();
 }
 
@@ -93,14 +102,14 @@ bool JsonFields::boolean_or(std::string_view key, bool fallback) const
 {
     if (!has(key)) return fallback;
     const Json& value = require(key);
-    if (!value.is_boolean()) fail_field(key, fmt::format("must be true or false, got {}", value.dump()));
+    if (!value.is_boolean()) fail_field(key, fmt::format("must be true or false, got {}", json_summary(value)));
     return value.get<bool>();
 }
 
 std::string JsonFields::string(std::string_view key) const
 {
     const Json& value = require(key);
-    if (!value.is_string()) fail_field(key, fmt::format("must be a string, got {}", value.dump()));
+    if (!value.is_string()) fail_field(key, fmt::format("must be a string, got {}", json_summary(value)));
     return value.get<std::string>();
 }
 
@@ -112,7 +121,7 @@ std::string JsonFields::string_or(std::string_view key, std::string fallback) co
 JsonFields JsonFields::object(std::string_view key) const
 {
     const Json& value = require(key);
-    if (!value.is_object()) fail_field(key, fmt::format("must be an object, got {}", value.dump()));
+    if (!value.is_object()) fail_field(key, fmt::format("must be an object, got {}", json_summary(value)));
     return JsonFields(value, fmt::format("{} ({})", source_, key));
 }
 

@@ -15,6 +15,11 @@ using Json = nlohmann::json;
 Json read_json_file(const std::string& path);
 Json parse_json(std::string_view text, std::string_view what);
 
+// A short description of a value for an error message: numbers and short strings as JSON,
+// long strings cut, lists and objects by their size only. Never recurses into the value, so
+// hostile input (a list nested a million deep, megabytes of text) cannot blow up the message.
+std::string json_summary(const Json& value);
+
 // A JSON object together with where it came from, for messages like
 // "config.json: field 'hidden_size' must be an integer, got string".
 class JsonFields {

@@ -1,26 +1,16 @@
 #include "formats/chat_template.h"
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 namespace mariana {
 
 namespace {
 
 using OrderedJson = nlohmann::ordered_json;
-
-std::string read_text(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot open {}", path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // A special token is a string, null, or an AddedToken object {"__type": "AddedToken",
 // "content": ...}; transformers passes its content string.
@@ -56,7 +46,7 @@ std::optional<std::string> pick_template(const OrderedJson& config, const std::s
 
 ChatTemplate ChatTemplate::load(const std::string& tokenizer_config_path)
 {
-    const std::string text = read_text(tokenizer_config_path);
+    const std::string text = read_text_file(tokenizer_config_path);
     OrderedJson config;
     try {
         config = OrderedJson::parse(text);
@@ -68,7 +58,7 @@ ChatTemplate ChatTemplate::load(const std::string& tokenizer_config_path)
         return from_source(*source, config, tokenizer_config_path + ": chat_template");
     const std::string sibling =
         (std::filesystem::path(tokenizer_config_path).parent_path() / "chat_template.jinja").string();
-    if (std::filesystem::exists(sibling)) return from_source(read_text(sibling), config, sibling);
+    if (std::filesystem::exists(sibling)) return from_source(read_text_file(sibling), config, sibling);
     fail("{}: no chat_template (and no chat_template.jinja beside it): this model has no chat template",
          tokenizer_config_path);
 }

@@ -40,10 +40,10 @@ TensorInfo parse_tensor_entry(const std::string& name, const Json& entry, const 
     if (shape == entry.end() || !shape->is_array()) fail("{}: missing or non-array 'shape'", where);
     uint64_t numel = 1;
     for (const Json& dim : *shape) {
-        if (!dim.is_number_unsigned()) fail("{}: shape {} has a non-integer or negative dimension", where, shape->dump());
+        if (!dim.is_number_unsigned()) fail("{}: shape has a dimension {} that is not a non-negative integer", where, json_summary(dim));
         const uint64_t d = dim.get<uint64_t>();
         if (d > (uint64_t(1) << 40) || (d != 0 && numel > (uint64_t(1) << 50) / d))
-            fail("{}: shape {} is absurdly large", where, shape->dump());
+            fail("{}: shape is absurdly large (dimension {})", where, d);
         numel *= d;
         info.shape.push_back(int64_t(d));
     }

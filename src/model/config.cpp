@@ -13,7 +13,7 @@ Architecture parse_architecture(const JsonFields& f, std::string& name)
 {
     const Json& list = f.raw("architectures");
     if (!list.is_array() || list.size() != 1 || !list[0].is_string())
-        f.fail_field("architectures", fmt::format("must be a list with one name, got {}", list.dump()));
+        f.fail_field("architectures", fmt::format("must be a list with one name, got {}", json_summary(list)));
     name = list[0].get<std::string>();
     if (name == "DeepseekV3ForCausalLM") return Architecture::deepseek_v3;
     if (name == "DeepseekV2ForCausalLM") return Architecture::deepseek_v2;
@@ -192,7 +192,7 @@ ModelConfig parse_model_config(const Json& json, const std::string& source)
             if (method != "fp8") q.fail_field("quant_method", fmt::format("'{}' is not implemented (fp8)", method));
             const Json& block = q.raw("weight_block_size");
             if (block != Json::array({kFp8BlockSize, kFp8BlockSize}))
-                q.fail_field("weight_block_size", fmt::format("must be [128, 128], got {}", block.dump()));
+                q.fail_field("weight_block_size", fmt::format("must be [128, 128], got {}", json_summary(block)));
             c.fp8_weights = true;
         }
     } else {
