@@ -564,6 +564,37 @@ fi
 printf '{"step": 1, "loss": 3.0}\n' >"$WORK/plot-run/metrics.jsonl"
 expect_error "plot: gnuplot not installed" "gnuplot-nox" -- env PATH="$WORK/empty-path" "$MARIANA" plot "$WORK/plot-run"
 
+# ---- score and perplexity ---------------------------------------------------------------
+
+score_case() {  # score_case NAME LINE PATTERN...: LINE as the only input line, on the golden model
+    local name=$1 line=$2
+    shift 2
+    printf '%s\n' "$line" >"$WORK/score.jsonl"
+    expect_error "score: $name" "$@" -- "$MARIANA" score --model "$V3" --input "$WORK/score.jsonl" --threads 1
+}
+score_case "not JSON" '{"ids": [1, 2' "score.jsonl line 1" "invalid JSON"
+score_case "not an object" '[1, 2, 3]' "line 1" "JSON object"
+score_case "id outside the vocabulary" '{"ids": [1, 5000]}' "line 1" "'ids'" "5000"
+score_case "negative id" '{"ids": [1, -3]}' "'ids'" "-3"
+score_case "id too large for any integer" '{"ids": [1, 184467440737095516150]}' "'ids'"
+score_case "number too large for a double" '{"ids": [1, 1e999]}' "line 1" "invalid JSON"
+score_case "ids not a list" '{"ids": "1 2 3"}' "'ids'" "must be a list"
+score_case "one token" '{"ids": [7]}' "'ids'" "2 at least"
+score_case "text without a tokenizer" '{"text": "hello"}' "'text'" "tokenizer"
+score_case "text of the wrong type" '{"text": 5, "ids": [1, 2]}' "exactly one of"
+score_case "no known field" '{"txt": "hello"}' "line 1" "exactly one of"
+score_case "invalid UTF-8" $'{"text": "caf\xe9"}' "line 1" "invalid JSON"
+python3 -c 'print("{\"ids\": " + "[" * 100000 + "]" * 100000 + "}")' >"$WORK/deep.txt"
+score_case "ids nested 100000 deep" "$(cat "$WORK/deep.txt")" "'ids'" "item 0 is a list of 1 item"
+python3 -c 'import json; print(json.dumps({"ids": list(range(1, 1000)) * 2}))' >"$WORK/long.txt"
+score_case "longer than the context" "$(cat "$WORK/long.txt")" "'ids'" "1998 tokens" "1024"
+expect_error "score: missing input file" "$WORK/no-such.jsonl" -- \
+    "$MARIANA" score --model "$V3" --input "$WORK/no-such.jsonl"
+printf 'some text\n' >"$WORK/ppl.txt"
+expect_error "perplexity: model without a tokenizer" "tokenizer.json" -- \
+    "$MARIANA" perplexity --model "$V3" --data "$WORK/ppl.txt"
+expect_usage_error "usage: perplexity --ctx 2" "$MARIANA" perplexity --model "$V3" --data "$WORK/ppl.txt" --ctx 2
+
 # ---- command-line usage errors (CLI11's own status and message) -------------------------
 
 expect_usage_error "usage: no subcommand" "$MARIANA"

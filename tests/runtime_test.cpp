@@ -5,6 +5,7 @@
 #include "model/model.h"
 #include "runtime/reasoning_stream.h"
 #include "runtime/sampler.h"
+#include "runtime/scoring.h"
 #include "runtime/session.h"
 #include "test_data.h"
 
@@ -101,6 +102,34 @@ TEST(Session, ReusedPrefixGivesTheSameTokensAsAFreshStart)
 
     std::vector<int32_t> too_long(65, 1);
     EXPECT_THROW(session.generate(too_long, options, pool), Error);
+}
+
+// Scoring runs long sequences in chunks through the cache (the later ones in MLA's absorbed
+// form); the log-probabilities must match one prefill of the whole sequence, and scoring
+// from a later token must give exactly the tail of the full result.
+TEST(Scoring, ChunkedRunMatchesOnePrefill)
+{
+    ThreadPool pool(2);
+    std::unique_ptr<Model> model = load_model(testing::golden_dir("v3-tiny"));
+    const int64_t n = 600, vocab = model->config().vocab_size;
+    std::vector<int32_t> tokens(n);
+    for (int64_t i = 0; i < n; ++i) tokens[size_t(i)] = int32_t((i * 7919 + 13) % vocab);
+
+    KvCache cache = model->make_cache(1, n);
+    std::vector<float> logits(size_t(n * vocab));
+    const SequenceChunk whole{0, 0, tokens};
+    model->forward({&whole, 1}, cache, LogitsFor::all_tokens, logits.data(), pool);
+
+    const std::vector<double> got = token_logprobs(*model, tokens, 1, pool);
+    ASSERT_EQ(int64_t(got.size()), n - 1);
+    for (int64_t i = 0; i + 1 < n; ++i)
+        ASSERT_NEAR(got[size_t(i)], log_softmax_at(logits.data() + i * vocab, vocab, tokens[size_t(i + 1)]), 1e-4)
+            << "token " << i + 1;
+
+    const std::vector<double> tail = token_logprobs(*model, tokens, 300, pool);
+    EXPECT_EQ(tail, std::vector<double>(got.begin() + 299, got.end()));
+    EXPECT_THROW(token_logprobs(*model, tokens, n, pool), Error);
+    EXPECT_THROW(token_logprobs(*model, std::vector<int32_t>(2000, 1), 1, pool), Error);  // context is 1024
 }
 
 }  // namespace

@@ -1,41 +1,16 @@
 // mariana tokenize / detokenize: JSON Lines through the model's tokenizer, one object per
 // line in and out, so scripts and tests can drive the tokenizer like the HF libraries.
 #include "cli/commands.h"
+#include "cli/json_lines.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "formats/token_ids.h"
 #include "formats/tokenizer/tokenizer.h"
 
-#include <cstdio>
 #include <iostream>
 #include <memory>
 
 namespace mariana {
-
-namespace {
-
-// Calls `handle` with each non-empty stdin line parsed as a JSON object; errors name the line.
-template <class Handle>
-void for_each_input_line(Handle handle)
-{
-    std::string line;
-    for (int64_t number = 1; std::getline(std::cin, line, '\n'); ++number) {
-        if (line.empty()) continue;
-        const std::string where = fmt::format("stdin line {}", number);
-        const Json input = parse_json(line, where);
-        if (!input.is_object()) fail("{}: expected a JSON object", where);
-        handle(JsonFields(input, where));
-    }
-}
-
-void print_line(const Json& output)
-{
-    // Invalid UTF-8 cannot occur (decode repairs it); replace keeps dump() from throwing.
-    const std::string text = output.dump(-1, ' ', false, Json::error_handler_t::replace);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
-}
-
-}  // namespace
 
 std::function<void()> add_tokenize_command(CLI::App& app)
 {
@@ -50,8 +25,8 @@ std::function<void()> add_tokenize_command(CLI::App& app)
     return [command, args] {
         if (!command->parsed()) return;
         const Tokenizer tokenizer = Tokenizer::load(args->model);
-        for_each_input_line([&](const JsonFields& input) {
-            print_line({{"ids", tokenizer.encode(input.string("text"), args->add_special_tokens)}});
+        for_each_json_line(std::cin, "stdin", [&](const JsonFields& input) {
+            print_json_line({{"ids", tokenizer.encode(input.string("text"), args->add_special_tokens)}});
         });
     };
 }
@@ -69,17 +44,9 @@ std::function<void()> add_detokenize_command(CLI::App& app)
     return [command, args] {
         if (!command->parsed()) return;
         const Tokenizer tokenizer = Tokenizer::load(args->model);
-        for_each_input_line([&](const JsonFields& input) {
-            const Json& ids = input.raw("ids");
-            if (!ids.is_array()) input.fail_field("ids", fmt::format("must be a list of token ids, got {}", ids.dump()));
-            std::vector<int32_t> list;
-            for (const Json& id : ids) {
-                if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= tokenizer.vocab_size())
-                    input.fail_field("ids", fmt::format("holds {}, which is not a token id below {}", id.dump(),
-                                                        tokenizer.vocab_size()));
-                list.push_back(id.get<int32_t>());
-            }
-            print_line({{"text", tokenizer.decode(list, {.skip_special_tokens = args->skip_special_tokens, .clean_up_spaces = {}})}});
+        for_each_json_line(std::cin, "stdin", [&](const JsonFields& input) {
+            const std::vector<int32_t> list = read_token_ids(input, "ids", tokenizer.vocab_size());
+            print_json_line({{"text", tokenizer.decode(list, {.skip_special_tokens = args->skip_special_tokens, .clean_up_spaces = {}})}});
         });
     };
 }

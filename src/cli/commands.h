@@ -21,6 +21,8 @@ std::function<void()> add_tokenizer_command(CLI::App& app);
 std::function<void()> add_chat_command(CLI::App& app);
 std::function<void()> add_train_command(CLI::App& app);
 std::function<void()> add_plot_command(CLI::App& app);
+std::function<void()> add_score_command(CLI::App& app);
+std::function<void()> add_perplexity_command(CLI::App& app);
 
 // --threads N, shared by the commands that compute (0: all hardware threads).
 void add_threads_option(CLI::App& command, int& threads);

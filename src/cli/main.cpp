@@ -33,6 +33,8 @@ int main(int argc, char** argv)
         mariana::add_chat_command(app),
         mariana::add_train_command(app),
         mariana::add_plot_command(app),
+        mariana::add_score_command(app),
+        mariana::add_perplexity_command(app),
     };
     try {
         app.parse(argc, argv);
