@@ -244,6 +244,30 @@ TEST(Jinja, StringMethods)
               "TrueTrueTrueTrueFalseFalse");
 }
 
+// Case mapping follows Python's full mappings where they matter (ß → SS, İ → i̇, final ς), not
+// just the one-to-one ones; the |title filter is Jinja2's word[0].upper() + word[1:].lower().
+TEST(Jinja, UnicodeCase)
+{
+    EXPECT_EQ(render("{{ 'straße'|upper }}|{{ 'όλα καλά, ς'|upper }}|{{ 'привет мир'|upper }}|{{ 'ıi'|upper }}|"
+                     "{{ 'ǆ µ ÿ'|upper }}"),
+              "STRASSE|ΌΛΑ ΚΑΛΆ, Σ|ПРИВЕТ МИР|II|Ǆ Μ Ÿ");
+    EXPECT_EQ(render("{{ 'İstanbul'|lower }}|{{ 'ΟΔΟΣ ΣΟΦΙΑΣ Σ ΑΣ.Α'|lower }}|{{ 'ẞ ПРИВЕТ Ǆ Ⅻ'|lower }}"),
+              "i\u0307stanbul|οδος σοφιας σ ασ.α|ß привет ǆ ⅻ");
+    EXPECT_EQ(render("{{ 'ǆemal straße'.title() }}|{{ 'ΟΔΟΣ'.title() }}|{{ \"they're\".title() }}|{{ 'ßa'.title() }}"),
+              "ǅemal Straße|Οδος|They'Re|Ssa");
+    EXPECT_EQ(render("{{ 'ßtraße'|capitalize }}|{{ 'ΣΑΣ'|capitalize }}|{{ 'İSTANBUL'|capitalize }}|{{ 'ǆEMAL'.capitalize() }}"),
+              "Sstraße|Σας|İstanbul|ǅemal");
+    EXPECT_EQ(render("{{ 'ΟΔΟΣ ΣΟΦΙΑΣ'|title }}|{{ 'straße-öl'|title }}|{{ 'ßa'|title }}|{{ \"they're\"|title }}"),
+              "Οδος Σοφιας|Straße-Öl|SSa|They're");
+    EXPECT_EQ(render("{{ 'Straße'.swapcase() }}|{{ 'ΣΑΣ'.swapcase() }}|{{ 'ǅ'.swapcase() }}|{{ 'ß'.isupper() }}"
+                     "{{ 'ß'.islower() }}{{ 'ǅ'.isupper() }}{{ 'ǅ'.islower() }}{{ 'ПРИВЕТ' is upper }}{{ 'ⅻ' is lower }}"),
+              "sTRASSE|σας|ǅ|FalseTrueFalseFalseTrueTrue");
+    // A variable set from C++ may hold bytes that are not UTF-8: each counts as one character.
+    EXPECT_EQ(render("{{ s|length }} {{ s|upper|length }} {{ s|list|length }} {{ s.split()|length }}",
+                     {{"s", std::string("a\xff\xc3")}}),
+              "3 3 3 1");
+}
+
 TEST(Jinja, IndexingAndSlices)
 {
     EXPECT_EQ(render("{% set l = [1, 2, 3, 4] %}{{ l[1:] }}{{ l[:-1] }}{{ l[::-1] }}{{ l[::2] }}{{ l[-1] }}{{ l[10] }}|"

@@ -101,19 +101,34 @@ Value f_center(Interpreter& in, const Value& v, const CallArgs& args)
     return f_string_method(in, v, c, "center");
 }
 
-// Jinja2's title filter capitalises words split at whitespace and -({[< (not str.title()).
+bool is_title_separator(char32_t c) { return is_python_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<'; }
+
+// Jinja2's title filter is word[0].upper() + word[1:].lower() for the words between
+// whitespace and -({[< (not str.title(), which also starts a word after digits or ').
+// lower() sees only word[1:], so the final-sigma rule cannot look at the first letter.
 Value f_title(Interpreter& in, const Value& v, const CallArgs& args)
 {
     BoundArgs(args, "title", {});
     const std::string s = soft_str(in, v);
+    const std::string_view view = s;
     std::string out;
-    bool word_start = true;
     size_t pos = 0;
     while (pos < s.size()) {
-        const char32_t c = next_code_point(s, pos);
-        const bool separator = is_python_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-        utf8_append(out, separator ? c : word_start ? to_upper(c) : to_lower(c));
-        word_start = separator;
+        size_t next = pos;
+        if (is_title_separator(next_code_point(s, next))) {
+            out.append(view.substr(pos, next - pos));
+            pos = next;
+            continue;
+        }
+        size_t end = next;
+        while (end < s.size()) {
+            size_t p = end;
+            if (is_title_separator(next_code_point(s, p))) break;
+            end = p;
+        }
+        out += python_upper(view.substr(pos, next - pos));
+        out += python_lower(view.substr(next, end - next));
+        pos = end;
     }
     return in.make_string(std::move(out));
 }

@@ -34,14 +34,6 @@ bool in_set(const std::string_view (&set)[N], std::string_view name)
     return std::find(std::begin(set), std::end(set), name) != std::end(set);
 }
 
-std::vector<char32_t> decode(std::string_view s)
-{
-    std::vector<char32_t> out;
-    size_t pos = 0;
-    while (pos < s.size()) out.push_back(next_code_point(s, pos));
-    return out;
-}
-
 // ---- split --------------------------------------------------------------------------------
 
 std::vector<Value> split_whitespace(std::string_view s, int64_t maxsplit, bool from_right)
@@ -119,7 +111,7 @@ std::string strip(std::string_view s, const Value* chars, bool left, bool right)
 {
     std::vector<char32_t> set;
     const bool whitespace = !chars || chars->is_none();
-    if (!whitespace) set = decode(require_string(*chars, "strip() argument"));
+    if (!whitespace) set = code_points(require_string(*chars, "strip() argument"));
     const auto strippable = [&](char32_t c) {
         return whitespace ? is_python_space(c) : std::find(set.begin(), set.end(), c) != set.end();
     };
@@ -355,23 +347,9 @@ Value string_method(Interpreter& in, const std::string& s, const std::string& na
     }
     if (name == "upper") return no_args(), in.make_string(python_upper(s));
     if (name == "lower") return no_args(), in.make_string(python_lower(s));
-    if (name == "title" || name == "capitalize" || name == "swapcase") {
-        no_args();
-        std::string out;
-        bool previous_cased = false, first = true;
-        size_t pos = 0;
-        while (pos < s.size()) {
-            const char32_t c = next_code_point(s, pos);
-            char32_t r = c;
-            if (name == "title") r = previous_cased ? to_lower(c) : to_upper(c);
-            else if (name == "capitalize") r = first ? to_upper(c) : to_lower(c);
-            else r = to_upper(c) != c ? to_upper(c) : to_lower(c);
-            previous_cased = is_cased(c);
-            first = false;
-            utf8_append(out, r);
-        }
-        return in.make_string(std::move(out));
-    }
+    if (name == "title") return no_args(), in.make_string(python_title(s));
+    if (name == "capitalize") return no_args(), in.make_string(python_capitalize(s));
+    if (name == "swapcase") return no_args(), in.make_string(python_swapcase(s));
     if (name == "format") return in.make_string(format_method(in, s, args));
     if (name == "join") {
         const BoundArgs a(args, name, {"iterable"}, 1);
@@ -437,7 +415,8 @@ Value string_method(Interpreter& in, const std::string& s, const std::string& na
             const char32_t c = next_code_point(s, pos);
             if (!is_cased(c)) continue;
             any_cased = true;
-            if (name == "islower" ? to_lower(c) != c : to_upper(c) != c) return Value::boolean(false);
+            // A cased character is lower, upper or title case: all but lower fail islower().
+            if (!(name == "islower" ? is_lowercase(c) : is_uppercase(c))) return Value::boolean(false);
         }
         return Value::boolean(any_cased);
     }

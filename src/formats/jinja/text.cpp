@@ -1,52 +1,38 @@
 #include "formats/jinja/text.h"
 
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <iterator>
+
 namespace mariana::jinja {
 
 char32_t next_code_point(std::string_view text, size_t& pos)
 {
-    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-    const unsigned char b0 = byte(pos);
-    size_t length = b0 < 0x80 ? 1 : b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;
-    if (length == 0 || pos + length > text.size()) {
+    const auto byte = static_cast<unsigned char>(text[pos]);
+    int invalid_length = 0;
+    if (byte < 0x80 || utf8_valid_prefix(text.substr(pos), invalid_length) == 0) {
         ++pos;
-        return b0;
+        return byte;
     }
-    char32_t c = length == 1 ? b0 : length == 2 ? (b0 & 0x1F) : length == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-    for (size_t i = 1; i < length; ++i) {
-        if ((byte(pos + i) & 0xC0) != 0x80) {
-            ++pos;
-            return b0;
-        }
-        c = (c << 6) | (byte(pos + i) & 0x3F);
-    }
-    pos += length;
-    return c;
+    return utf8_next(text, pos);
+}
+
+std::vector<char32_t> code_points(std::string_view text)
+{
+    std::vector<char32_t> out;
+    out.reserve(text.size());
+    for (size_t pos = 0; pos < text.size();) out.push_back(next_code_point(text, pos));
+    return out;
 }
 
 size_t find_invalid_utf8(std::string_view text)
 {
-    size_t i = 0;
-    while (i < text.size()) {
-        const unsigned char b0 = static_cast<unsigned char>(text[i]);
-        if (b0 < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t length;
-        char32_t c;
-        char32_t min;
-        if ((b0 & 0xE0) == 0xC0) length = 2, c = b0 & 0x1F, min = 0x80;
-        else if ((b0 & 0xF0) == 0xE0) length = 3, c = b0 & 0x0F, min = 0x800;
-        else if ((b0 & 0xF8) == 0xF0) length = 4, c = b0 & 0x07, min = 0x10000;
-        else return i;
-        if (i + length > text.size()) return i;
-        for (size_t k = 1; k < length; ++k) {
-            const unsigned char b = static_cast<unsigned char>(text[i + k]);
-            if ((b & 0xC0) != 0x80) return i;
-            c = (c << 6) | (b & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return i;
-        i += length;
+    for (size_t pos = 0; pos < text.size();) {
+        int invalid_length = 0;
+        const int length = utf8_valid_prefix(text.substr(pos), invalid_length);
+        if (length == 0) return pos;
+        pos += length;
     }
     return std::string_view::npos;
 }
@@ -81,83 +67,6 @@ bool is_line_boundary(char32_t c)
     return (c >= 0x0A && c <= 0x0D) || (c >= 0x1C && c <= 0x1E) || c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
-namespace {
-
-// A block of letters where upper and lower case alternate, starting with an upper-case
-// letter at `first` (Ā ā Ă ă … in Latin Extended-A).
-struct AlternatingRange {
-    char32_t first, last;
-};
-constexpr AlternatingRange kAlternating[] = {
-    {0x0100, 0x012F}, {0x0132, 0x0137}, {0x0139, 0x0148}, {0x014A, 0x0177},
-    {0x0179, 0x017E}, {0x01A0, 0x01A5}, {0x01CD, 0x01DC}, {0x01DE, 0x01EF},
-    {0x01F8, 0x021F}, {0x0222, 0x0233}, {0x03D8, 0x03EF}, {0x0460, 0x0481},
-    {0x048A, 0x04BF}, {0x04C1, 0x04CE}, {0x04D0, 0x052F}, {0x1E00, 0x1E95},
-    {0x1EA0, 0x1EFF}, {0x2C80, 0x2CE3}, {0xA640, 0xA66D}, {0xA680, 0xA69B},
-};
-
-// A block of upper-case letters whose lower-case forms are `offset` code points later.
-struct ShiftedRange {
-    char32_t first_upper, last_upper;
-    char32_t offset;
-};
-constexpr ShiftedRange kShifted[] = {
-    {0x0041, 0x005A, 0x20},  {0x00C0, 0x00D6, 0x20},   {0x00D8, 0x00DE, 0x20},  {0x0388, 0x038A, 0x25},
-    {0x0391, 0x03A1, 0x20},  {0x03A3, 0x03AB, 0x20},   {0x038E, 0x038F, 0x3F},  {0x0410, 0x042F, 0x20},
-    {0x0400, 0x040F, 0x50},  {0x0531, 0x0556, 0x30},   {0x10A0, 0x10C5, 0x1C60}, {0x1F08, 0x1F0F, -8u},
-    {0x1F18, 0x1F1D, -8u},   {0x1F28, 0x1F2F, -8u},    {0x1F38, 0x1F3F, -8u},   {0x1F48, 0x1F4D, -8u},
-    {0x1F68, 0x1F6F, -8u},   {0x2160, 0x216F, 0x10},   {0x24B6, 0x24CF, 0x1A},  {0x2C00, 0x2C2F, 0x30},
-    {0xFF21, 0xFF3A, 0x20},  {0x10400, 0x10427, 0x28},
-};
-
-struct Pair {
-    char32_t upper, lower;
-};
-// One-off pairs outside the regular blocks.
-constexpr Pair kPairs[] = {
-    {0x0178, 0x00FF}, {0x0386, 0x03AC}, {0x038C, 0x03CC}, {0x0181, 0x0253}, {0x0186, 0x0254},
-    {0x0189, 0x0256}, {0x018A, 0x0257}, {0x018F, 0x0259}, {0x0190, 0x025B}, {0x0193, 0x0260},
-    {0x0194, 0x0263}, {0x0196, 0x0269}, {0x0197, 0x0268}, {0x019C, 0x026F}, {0x019D, 0x0272},
-    {0x019F, 0x0275}, {0x01A9, 0x0283}, {0x01AE, 0x0288}, {0x01B1, 0x028A}, {0x01B2, 0x028B},
-    {0x01B7, 0x0292}, {0x0187, 0x0188}, {0x018B, 0x018C}, {0x0191, 0x0192}, {0x0198, 0x0199},
-    {0x01A7, 0x01A8}, {0x01AC, 0x01AD}, {0x01AF, 0x01B0}, {0x01B3, 0x01B4}, {0x01B5, 0x01B6},
-    {0x01B8, 0x01B9}, {0x01BC, 0x01BD}, {0x04C0, 0x04CF}, {0x1E9E, 0x00DF},
-};
-
-}  // namespace
-
-char32_t to_lower(char32_t c)
-{
-    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
-    if (c == 0x1E9E) return 0x00DF;  // ẞ → ß (the pair table maps the other way only for upper)
-    for (const auto& r : kShifted)
-        if (c >= r.first_upper && c <= r.last_upper) return c + r.offset;
-    for (const auto& r : kAlternating)
-        if (c >= r.first && c <= r.last) return (c - r.first) % 2 == 0 ? c + 1 : c;
-    for (const auto& p : kPairs)
-        if (c == p.upper) return p.lower;
-    return c;
-}
-
-char32_t to_upper(char32_t c)
-{
-    if (c < 0x80) return (c >= 'a' && c <= 'z') ? c - 0x20 : c;
-    if (c == 0x00B5) return 0x039C;  // µ → Μ
-    if (c == 0x03C2) return 0x03A3;  // final ς → Σ
-    if (c == 0x017F) return 'S';     // ſ → S
-    if (c == 0x0131) return 'I';     // dotless ı → I
-    if (c == 0x00DF) return c;       // ß has only the two-letter upper case (handled by python_upper)
-    for (const auto& r : kShifted)
-        if (c >= r.first_upper + r.offset && c <= r.last_upper + r.offset) return c - r.offset;
-    for (const auto& r : kAlternating)
-        if (c >= r.first && c <= r.last) return (c - r.first) % 2 == 1 ? c - 1 : c;
-    for (const auto& p : kPairs)
-        if (c == p.lower && p.upper != 0x1E9E) return p.upper;
-    return c;
-}
-
-bool is_cased(char32_t c) { return to_upper(c) != c || to_lower(c) != c || c == 0x00DF || c == 0x0130; }
-
 bool is_printable(char32_t c)
 {
     if (c < 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0xAD) return false;
@@ -173,55 +82,132 @@ bool is_printable(char32_t c)
     return true;
 }
 
-std::string python_upper(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size());
-    size_t pos = 0;
-    while (pos < text.size()) {
-        const char32_t c = next_code_point(text, pos);
-        if (c == 0x00DF) out += "SS";
-        else utf8_append(out, to_upper(c));
-    }
-    return out;
-}
+
+// ---- case ---------------------------------------------------------------------------------
+// utf8proc has Unicode's simple (one-to-one) case mappings; Python applies the full ones
+// (SpecialCasing.txt), which differ for about a hundred code points. We add the ones that
+// occur in real text: ß → SS (upper) and Ss (title), İ → i̇ (lower), and the final-sigma rule
+// of lower(). The rest (ligatures such as ﬁ, Greek with iota subscript, ŉ) keep their simple
+// mapping, usually themselves.
 
 namespace {
 
-// Combining marks and the apostrophe-like characters Python's final-sigma rule skips
-// (a subset of Unicode's Case_Ignorable that covers Greek text).
+constexpr char32_t kSharpS = 0x00DF;
+constexpr char32_t kCapitalIWithDotAbove = 0x0130;
+constexpr char32_t kCapitalSigma = 0x03A3;
+using CodePoints = std::vector<char32_t>;
+
+utf8proc_category_t category(char32_t c) { return utf8proc_category(utf8proc_int32_t(c)); }
+char32_t simple_upper(char32_t c) { return char32_t(utf8proc_toupper(utf8proc_int32_t(c))); }
+char32_t simple_lower(char32_t c) { return char32_t(utf8proc_tolower(utf8proc_int32_t(c))); }
+char32_t simple_title(char32_t c) { return char32_t(utf8proc_totitle(utf8proc_int32_t(c))); }
+
+// Unicode's Case_Ignorable, which the final-sigma rule looks through: marks, format
+// controls, modifier letters and symbols by category, plus the apostrophes, periods and
+// colons that do not end a word (Word_Break MidLetter, MidNumLet, Single_Quote), a
+// property utf8proc does not carry.
 bool is_case_ignorable(char32_t c)
 {
-    return (c >= 0x0300 && c <= 0x036F) || c == '\'' || c == 0x2019 || c == 0x00B7 || c == 0x0387;
+    switch (category(c)) {
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_SK: return true;
+    default: break;
+    }
+    constexpr char32_t kWordInternal[] = {0x0027, 0x002E, 0x003A, 0x00B7, 0x0387, 0x055F, 0x05F4, 0x2018, 0x2019,
+                                          0x2024, 0x2027, 0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A};
+    return std::find(std::begin(kWordInternal), std::end(kWordInternal), c) != std::end(kWordInternal);
+}
+
+// Σ is ς at the end of a word: after a cased letter and not before one, looking through
+// case-ignorable characters on both sides (Python's handle_capital_sigma).
+bool is_final_sigma(const CodePoints& text, size_t i)
+{
+    size_t before = i;
+    while (before > 0 && is_case_ignorable(text[before - 1])) --before;
+    size_t after = i + 1;
+    while (after < text.size() && is_case_ignorable(text[after])) ++after;
+    return before > 0 && is_cased(text[before - 1]) && !(after < text.size() && is_cased(text[after]));
+}
+
+// Each appends the mapping of text[i]; only lower case needs the neighbours (for Σ).
+void append_upper(std::string& out, const CodePoints& text, size_t i)
+{
+    if (text[i] == kSharpS) out += "SS";
+    else utf8_append(out, simple_upper(text[i]));
+}
+
+void append_title(std::string& out, const CodePoints& text, size_t i)
+{
+    if (text[i] == kSharpS) out += "Ss";
+    else utf8_append(out, simple_title(text[i]));
+}
+
+void append_lower(std::string& out, const CodePoints& text, size_t i)
+{
+    if (text[i] == kCapitalIWithDotAbove) out += "i\u0307";  // i + combining dot above
+    else if (text[i] == kCapitalSigma) utf8_append(out, is_final_sigma(text, i) ? 0x03C2 : 0x03C3);
+    else utf8_append(out, simple_lower(text[i]));
+}
+
+template <class Append>
+std::string map_code_points(std::string_view text, Append append)
+{
+    const CodePoints cps = code_points(text);
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < cps.size(); ++i) append(out, cps, i);
+    return out;
 }
 
 }  // namespace
 
-std::string python_lower(std::string_view text)
+// Lowercase = Ll or Other_Lowercase, Uppercase = Lu or Other_Uppercase. utf8proc has the
+// categories but not the Other_ properties; a case partner stands in for those (circled
+// letters ⓐ Ⓐ, Roman numerals ⅰ Ⅰ, U+0345). Missed: caseless modifier letters such as ª and ʰ.
+bool is_lowercase(char32_t c)
 {
-    std::vector<char32_t> cps;
-    size_t pos = 0;
-    while (pos < text.size()) cps.push_back(next_code_point(text, pos));
-    std::string out;
-    out.reserve(text.size());
-    for (size_t i = 0; i < cps.size(); ++i) {
-        const char32_t c = cps[i];
-        if (c == 0x0130) {  // İ → i + combining dot above
-            out += 'i';
-            utf8_append(out, 0x0307);
-        } else if (c == 0x03A3) {
-            // Final sigma: Σ after a cased letter and not before one becomes ς.
-            size_t b = i;
-            while (b > 0 && is_case_ignorable(cps[b - 1])) --b;
-            size_t a = i + 1;
-            while (a < cps.size() && is_case_ignorable(cps[a])) ++a;
-            const bool final = b > 0 && is_cased(cps[b - 1]) && !(a < cps.size() && is_cased(cps[a]));
-            utf8_append(out, final ? 0x03C2 : 0x03C3);
-        } else {
-            utf8_append(out, to_lower(c));
-        }
-    }
-    return out;
+    const utf8proc_category_t cat = category(c);
+    return cat == UTF8PROC_CATEGORY_LL || (cat != UTF8PROC_CATEGORY_LT && simple_upper(c) != c);
+}
+
+bool is_uppercase(char32_t c)
+{
+    const utf8proc_category_t cat = category(c);
+    return cat == UTF8PROC_CATEGORY_LU || (cat != UTF8PROC_CATEGORY_LT && simple_lower(c) != c);
+}
+
+bool is_cased(char32_t c) { return is_lowercase(c) || is_uppercase(c) || category(c) == UTF8PROC_CATEGORY_LT; }
+
+std::string python_upper(std::string_view text) { return map_code_points(text, append_upper); }
+std::string python_lower(std::string_view text) { return map_code_points(text, append_lower); }
+
+// Each character after a cased one is lowered, every other one titlecased.
+std::string python_title(std::string_view text)
+{
+    return map_code_points(text, [](std::string& out, const CodePoints& cps, size_t i) {
+        if (i > 0 && is_cased(cps[i - 1])) append_lower(out, cps, i);
+        else append_title(out, cps, i);
+    });
+}
+
+std::string python_capitalize(std::string_view text)
+{
+    return map_code_points(text, [](std::string& out, const CodePoints& cps, size_t i) {
+        if (i == 0) append_title(out, cps, i);
+        else append_lower(out, cps, i);
+    });
+}
+
+std::string python_swapcase(std::string_view text)
+{
+    return map_code_points(text, [](std::string& out, const CodePoints& cps, size_t i) {
+        if (is_uppercase(cps[i])) append_lower(out, cps, i);
+        else if (is_lowercase(cps[i])) append_upper(out, cps, i);
+        else utf8_append(out, cps[i]);
+    });
 }
 
 }  // namespace mariana::jinja
