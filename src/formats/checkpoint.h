@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "formats/safetensors.h"
+#include "formats/tensor_source.h"
 
 #include <map>
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace mariana {
 
-class Checkpoint {
+class Checkpoint final : public TensorSource {
 public:
     // Throws Error naming the folder or file when something is missing or corrupt.
     static Checkpoint open(const std::string& dir);
@@ -21,7 +22,8 @@ public:
     const Json& config() const { return config_; }
     std::string config_path() const { return dir_ + "/config.json"; }
 
-    const TensorInfo* find(std::string_view name) const;
+    const TensorInfo* find(std::string_view name) const override;
+    const std::string& origin() const override { return dir_; }
     // Throws Error "DIR: missing tensor 'NAME'".
     const TensorInfo& tensor(std::string_view name) const;
     const std::map<std::string, TensorInfo, std::less<>>& tensors() const { return tensors_; }

@@ -7,11 +7,10 @@
 
 namespace mariana {
 
-DeepSeekModel::DeepSeekModel(ModelConfig config, Checkpoint checkpoint)
-    : Model(std::move(config)), mla_(config_), moe_(config_)
+DeepSeekModel::DeepSeekModel(ModelConfig config, std::shared_ptr<const TensorSource> source)
+    : Model(std::move(config), std::move(source)), mla_(config_), moe_(config_)
 {
-    checkpoint_ = std::move(checkpoint);
-    for_each_tensor(config_, weights_, tensor_loader(checkpoint_));
+    for_each_tensor(config_, weights_, tensor_loader(*source_));
 }
 
 void DeepSeekModel::forward(std::span<const SequenceChunk> chunks, KvCache& cache, LogitsFor which, float* logits,

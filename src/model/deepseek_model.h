@@ -11,7 +11,7 @@ namespace mariana {
 
 class DeepSeekModel final : public Model {
 public:
-    DeepSeekModel(ModelConfig config, Checkpoint checkpoint);
+    DeepSeekModel(ModelConfig config, std::shared_ptr<const TensorSource> source);
 
     int64_t cache_row_floats() const override { return mla_.cache_row_floats(); }
     void forward(std::span<const SequenceChunk> batch, KvCache& cache, LogitsFor which, float* logits,

@@ -42,11 +42,10 @@ void for_each_tensor(const ModelConfig& c, DenseWeights& w, const TensorVisitor&
     if (!c.tie_word_embeddings) visit({"lm_head.weight", {V, H}, TensorRole::lm_head, &w.lm_head});
 }
 
-DenseModel::DenseModel(ModelConfig config, Checkpoint checkpoint)
-    : Model(std::move(config)), inv_freq_(rope_inv_frequencies(config_.rope, config_.head_dim))
+DenseModel::DenseModel(ModelConfig config, std::shared_ptr<const TensorSource> source)
+    : Model(std::move(config), std::move(source)), inv_freq_(rope_inv_frequencies(config_.rope, config_.head_dim))
 {
-    checkpoint_ = std::move(checkpoint);
-    for_each_tensor(config_, weights_, tensor_loader(checkpoint_));
+    for_each_tensor(config_, weights_, tensor_loader(*source_));
     if (config_.tie_word_embeddings) weights_.lm_head = weights_.embed;
 }
 

@@ -26,7 +26,7 @@ void for_each_tensor(const ModelConfig& config, DenseWeights& w, const TensorVis
 
 class DenseModel final : public Model {
 public:
-    DenseModel(ModelConfig config, Checkpoint checkpoint);
+    DenseModel(ModelConfig config, std::shared_ptr<const TensorSource> source);
 
     // [keys of every KV head, then their values]
     int64_t cache_row_floats() const override { return 2 * config_.num_key_value_heads * config_.head_dim; }

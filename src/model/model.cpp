@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "model/deepseek_model.h"
 #include "model/dense_model.h"
 
@@ -27,12 +28,17 @@ void Model::validate_batch(std::span<const SequenceChunk> batch, const KvCache& 
     }
 }
 
+std::unique_ptr<Model> build_model(ModelConfig config, std::shared_ptr<const TensorSource> source)
+{
+    if (config.is_mla()) return std::make_unique<DeepSeekModel>(std::move(config), std::move(source));
+    return std::make_unique<DenseModel>(std::move(config), std::move(source));
+}
+
 std::unique_ptr<Model> load_model(const std::string& dir)
 {
-    Checkpoint checkpoint = Checkpoint::open(dir);
-    ModelConfig config = parse_model_config(checkpoint.config(), checkpoint.config_path());
-    if (config.is_mla()) return std::make_unique<DeepSeekModel>(std::move(config), std::move(checkpoint));
-    return std::make_unique<DenseModel>(std::move(config), std::move(checkpoint));
+    auto checkpoint = std::make_shared<const Checkpoint>(Checkpoint::open(dir));
+    ModelConfig config = parse_model_config(checkpoint->config(), checkpoint->config_path());
+    return build_model(std::move(config), std::move(checkpoint));
 }
 
 void visit_declared_tensors(const ModelConfig& config, const TensorVisitor& visit)

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/thread_pool.h"
-#include "formats/checkpoint.h"
+#include "formats/tensor_source.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/tensor_decl.h"
@@ -46,14 +46,25 @@ public:
                          ThreadPool& pool) = 0;
 
 protected:
-    explicit Model(ModelConfig config) : config_(std::move(config)) {}
+    Model(ModelConfig config, std::shared_ptr<const TensorSource> source)
+        : config_(std::move(config)), source_(std::move(source))
+    {
+    }
     void validate_batch(std::span<const SequenceChunk> batch, const KvCache& cache) const;
 
     ModelConfig config_;
-    Checkpoint checkpoint_;  // keeps the mapped weights alive
+    std::shared_ptr<const TensorSource> source_;  // keeps the weights' data alive
 };
 
-// Opens a checkpoint folder and builds the model its config.json names.
+// Builds the model of `config`'s architecture on the tensors of `source`: matrices are
+// used where they are, in their dtype; norms and biases are copied to float32. Cheap when
+// the source is in memory, so code that changes the tensors (an optimiser step) builds the
+// model again afterwards rather than use one whose copies are stale. Throws Error naming a
+// missing or mis-shaped tensor. Two models built this way are independent (each with its
+// own scratch; each caller makes its own KvCache).
+std::unique_ptr<Model> build_model(ModelConfig config, std::shared_ptr<const TensorSource> source);
+
+// Opens a checkpoint folder (memory-mapped) and builds the model its config.json names.
 std::unique_ptr<Model> load_model(const std::string& dir);
 
 // Visits every tensor the architecture of `config` has, with targets in a weight struct

@@ -18,21 +18,21 @@ std::string scale_name(const std::string& weight_name)
     return stem + ".weight_scale_inv";
 }
 
-void load_matrix(const Checkpoint& checkpoint, const TensorDecl& decl, const TensorInfo& info)
+void load_matrix(const TensorSource& source, const TensorDecl& decl, const TensorInfo& info)
 {
     Weight& w = *decl.matrix;
     w = Weight{info.dtype, decl.shape[0], decl.shape[1], info.data};
     if (info.dtype != DType::f8_e4m3) return;
     const std::string name = scale_name(decl.name);
-    const TensorInfo* scale = checkpoint.find(name);
-    if (!scale) fail("{}: tensor '{}' is F8_E4M3 but its block scales '{}' are missing", checkpoint.dir(), decl.name, name);
+    const TensorInfo* scale = source.find(name);
+    if (!scale) fail("{}: tensor '{}' is F8_E4M3 but its block scales '{}' are missing", source.origin(), decl.name, name);
     const std::vector<int64_t> expected = {(w.rows + kFp8BlockSize - 1) / kFp8BlockSize,
                                            (w.cols + kFp8BlockSize - 1) / kFp8BlockSize};
     if (scale->dtype != DType::f32 || scale->shape != expected)
-        fail("{}: tensor '{}' must be F32 {} (one scale per 128x128 block), got {} {}", checkpoint.dir(), name,
+        fail("{}: tensor '{}' must be F32 {} (one scale per 128x128 block), got {} {}", source.origin(), name,
              shape_string(expected), dtype_name(scale->dtype), shape_string(scale->shape));
     if (reinterpret_cast<uintptr_t>(scale->data) % alignof(float))
-        fail("{}: tensor '{}' is not 4-byte aligned in its file", checkpoint.dir(), name);
+        fail("{}: tensor '{}' is not 4-byte aligned in its file", source.origin(), name);
     w.block_scale = reinterpret_cast<const float*>(scale->data);
     w.scale_cols = expected[1];
 }
@@ -56,22 +56,22 @@ void load_vector(const TensorDecl& decl, const TensorInfo& info)
 
 }  // namespace
 
-TensorVisitor tensor_loader(const Checkpoint& checkpoint)
+TensorVisitor tensor_loader(const TensorSource& source)
 {
-    return [&checkpoint](const TensorDecl& decl) {
-        const TensorInfo* info = checkpoint.find(decl.name);
+    return [&source](const TensorDecl& decl) {
+        const TensorInfo* info = source.find(decl.name);
         if (!info) {
             if (decl.optional) return;
-            fail("{}: missing tensor '{}' (expected shape {})", checkpoint.dir(), decl.name, shape_string(decl.shape));
+            fail("{}: missing tensor '{}' (expected shape {})", source.origin(), decl.name, shape_string(decl.shape));
         }
         if (info->shape != decl.shape)
-            fail("{}: tensor '{}' has shape {} but config.json implies {}", checkpoint.dir(), decl.name,
+            fail("{}: tensor '{}' has shape {} but config.json implies {}", source.origin(), decl.name,
                  shape_string(info->shape), shape_string(decl.shape));
         if (decl.matrix) {
             // Kernels read elements in place; safetensors does not promise alignment.
             if (reinterpret_cast<uintptr_t>(info->data) % dtype_size(info->dtype))
-                fail("{}: tensor '{}' is not aligned to its element size in its file", checkpoint.dir(), decl.name);
-            load_matrix(checkpoint, decl, *info);
+                fail("{}: tensor '{}' is not aligned to its element size in its file", source.origin(), decl.name);
+            load_matrix(source, decl, *info);
         } else {
             load_vector(decl, *info);
         }

@@ -53,4 +53,26 @@ void ParameterSet::zero_grads(ThreadPool& pool)
     fill_zero(grads_.data(), int64_t(grads_.size()), pool);
 }
 
+std::shared_ptr<const TensorSource> ParameterSet::as_tensors(DType matrices, ThreadPool& pool) const
+{
+    if (matrices != DType::f32 && matrices != DType::bf16)
+        fail("parameters can be used as F32 or BF16 tensors, not {}", dtype_name(matrices));
+    auto map = std::make_shared<TensorMap>(matrices == DType::f32 ? "parameters in memory (F32)"
+                                                                  : "parameters in memory (BF16 copy)");
+    std::shared_ptr<std::vector<uint16_t>> words;
+    if (matrices == DType::bf16) {
+        words = std::make_shared<std::vector<uint16_t>>(values_.size());
+        pool.parallel_for(int64_t(values_.size()), 1 << 16, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) (*words)[size_t(i)] = f32_to_bf16(values_[size_t(i)]);
+        });
+        map->keep(words);
+    }
+    for (const Parameter& p : parameters_) {
+        const bool vector = p.shape.size() == 1;
+        if (words && !vector) map->add(p.name, DType::bf16, p.shape, words->data() + p.offset);
+        else map->add(p.name, DType::f32, p.shape, values_.data() + p.offset);
+    }
+    return map;
+}
+
 }  // namespace mariana::train

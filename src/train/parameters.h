@@ -6,9 +6,11 @@
 #include "core/huge_pages.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
+#include "formats/tensor_source.h"
 #include "model/config.h"
 #include "model/tensor_decl.h"
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,6 +56,14 @@ public:
     const float* grad(const Parameter& p) const { return grads_.data() + p.offset; }
 
     void zero_grads(ThreadPool& pool);
+
+    // The parameters as named tensors a model can be built on (build_model), with no file
+    // written. f32: views of values() themselves, so the set must outlive the model and a
+    // model built before an update must be built again after it (its norm copies would be
+    // stale). bf16: the matrices (projections, embeddings, router, output head) rounded to
+    // bfloat16 in a copy the source owns, as a BF16 checkpoint stores them, and the norms
+    // and biases as views in float32. Every declared name is there, aliases included.
+    std::shared_ptr<const TensorSource> as_tensors(DType matrices, ThreadPool& pool) const;
 
 private:
     std::vector<Parameter> parameters_;
