@@ -66,6 +66,78 @@ TEST_P(GoldenModel, PrefillAndDecodeMatchReference)
     expect_close(run_logits(*model, tokens, T / 2, pool), testing::read_f32(dir + "/logits_decode.f32"), dir + " decode");
 }
 
+// Several sequences at different positions in one forward call give each sequence the
+// logits it gets alone. Three sequences share a cache of three slots: after their prefixes
+// are prefilled (in one call too), one call runs A's next token (decode, its prefix 15
+// tokens), B's next 4 tokens after a prefix of 5 (a chunk attending to a cache), and C's
+// first 6 tokens (a prefill from position 0). Alone, each runs the same chunks in a cache
+// of its own. Projections and experts handle each row on its own and attention each
+// sequence on its own, so the logits must be the same bits; A's are also the reference's.
+TEST_P(GoldenModel, BatchOfSequencesEqualsEachAlone)
+{
+    const std::string dir = GetParam();
+    const auto golden = read_tokens(dir);
+    auto model = load_model(dir);
+    ThreadPool pool(2);
+    const int64_t V = model->config().vocab_size;
+    struct Sequence {
+        std::vector<int32_t> tokens;
+        int64_t prefix;  // tokens cached before the batched call; the rest run in it
+    };
+    std::vector<int32_t> b(golden.begin(), golden.begin() + 9), c(golden.rbegin(), golden.rbegin() + 6);
+    std::reverse(b.begin(), b.end() - 4);
+    const std::vector<Sequence> sequences = {{golden, int64_t(golden.size()) - 1}, {b, 5}, {c, 0}};
+
+    // Alone: prefix, then the chunk, each sequence in its own cache.
+    std::vector<std::vector<float>> alone;
+    for (const Sequence& s : sequences) {
+        const int64_t n = int64_t(s.tokens.size());
+        KvCache cache = model->make_cache(1, n);
+        std::vector<float> logits(size_t(n * V));
+        if (s.prefix > 0) {
+            const SequenceChunk prefix{0, 0, std::span(s.tokens).first(size_t(s.prefix))};
+            model->forward({&prefix, 1}, cache, LogitsFor::all_tokens, logits.data(), pool);
+        }
+        const SequenceChunk rest{0, s.prefix, std::span(s.tokens).subspan(size_t(s.prefix))};
+        model->forward({&rest, 1}, cache, LogitsFor::all_tokens, logits.data() + s.prefix * V, pool);
+        alone.emplace_back(logits.begin() + s.prefix * V, logits.end());
+    }
+
+    // Together: the prefixes in one call, then the three chunks in one call.
+    KvCache cache = model->make_cache(3, int64_t(golden.size()));
+    std::vector<SequenceChunk> prefixes, chunks;
+    int64_t prefix_tokens = 0, chunk_tokens = 0;
+    for (size_t i = 0; i < sequences.size(); ++i) {
+        const Sequence& s = sequences[i];
+        if (s.prefix > 0) prefixes.push_back({int64_t(i), 0, std::span(s.tokens).first(size_t(s.prefix))});
+        chunks.push_back({int64_t(i), s.prefix, std::span(s.tokens).subspan(size_t(s.prefix))});
+        prefix_tokens += s.prefix;
+        chunk_tokens += int64_t(s.tokens.size()) - s.prefix;
+    }
+    std::vector<float> scratch(size_t(prefix_tokens * V)), together(size_t(chunk_tokens * V));
+    model->forward(prefixes, cache, LogitsFor::all_tokens, scratch.data(), pool);
+    model->forward(chunks, cache, LogitsFor::all_tokens, together.data(), pool);
+    size_t offset = 0;
+    for (size_t i = 0; i < sequences.size(); ++i) {
+        const std::vector<float> got(together.begin() + std::ptrdiff_t(offset),
+                                     together.begin() + std::ptrdiff_t(offset + alone[i].size()));
+        EXPECT_EQ(got, alone[i]) << dir << ": sequence " << i << " in the batch differs from alone";
+        offset += alone[i].size();
+    }
+    // The last-token form returns each chunk's last row.
+    std::vector<float> last(sequences.size() * size_t(V));
+    KvCache again = model->make_cache(3, int64_t(golden.size()));
+    model->forward(prefixes, again, LogitsFor::last_token, scratch.data(), pool);
+    model->forward(chunks, again, LogitsFor::last_token, last.data(), pool);
+    for (size_t i = 0; i < sequences.size(); ++i)
+        EXPECT_TRUE(std::equal(last.begin() + std::ptrdiff_t(i * size_t(V)), last.begin() + std::ptrdiff_t((i + 1) * size_t(V)),
+                               alone[i].end() - V))
+            << dir << ": last-token logits of sequence " << i;
+    // A's one decoded row is the reference's last row.
+    const std::vector<float> reference = testing::read_f32(dir + "/logits.f32");
+    expect_close(alone[0], std::vector<float>(reference.end() - V, reference.end()), dir + " batched decode row");
+}
+
 INSTANTIATE_TEST_SUITE_P(DeepSeek, GoldenModel,
                          ::testing::Values(testing::golden_dir("v3-tiny"), testing::golden_dir("v2-lite-tiny"),
                                            testing::golden_dir("v3-fp8-tiny")));
