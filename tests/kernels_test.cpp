@@ -466,5 +466,69 @@ TEST(Kernels, GemmPackMatchesFallbackBitForBit)
             }
 }
 
+// The packer of bfloat16 rows (a BF16 weight as B) against its one-element-at-a-time twin,
+// and that twin against packing the widened values: the words must be the ones a float32
+// B of the same values gives (its bf16 rounding of a bf16 value is exact).
+TEST(Kernels, GemmPackBf16MatchesFallbackAndFloatPacking)
+{
+    std::mt19937 rng(17);
+    std::vector<uint16_t> src(64 * 90);
+    for (uint16_t& v : src) v = f32_to_bf16(std::normal_distribution<float>(0.0f, 1.0f)(rng));
+    const float specials[] = {-INFINITY, INFINITY, 1e-40f, -3e-39f, 1.00390625f, -0.0f, std::nanf("")};
+    for (size_t i = 0; i < src.size(); i += 41) src[i] = f32_to_bf16(specials[(i / 41) % std::size(specials)]);
+    std::vector<float> widened(src.size());
+    for (size_t i = 0; i < src.size(); ++i) widened[i] = bf16_to_f32(src[i]);
+    struct Case {
+        int64_t vector_stride, count, kc;
+        int width;
+    };
+    for (const KernelTable* table : supported_kernel_tables())
+        for (const int k_step : {1, 2})
+            for (const Case c : {Case{90, 12, 37, 12}, Case{90, 5, 64, 12}, Case{64, 32, 33, 32}, Case{90, 16, 90, 32},
+                                 Case{90, 1, 75, 1}, Case{64, 3, 1, 16}, Case{90, 20, 31, 32}}) {
+                const int64_t steps = (c.kc + k_step - 1) / k_step;
+                std::vector<float> want(size_t(steps * c.width), 1.0f), got(want.size(), 2.0f), floats(want.size(), 3.0f);
+                gemm_pack_bf16_generic(k_step, src.data(), c.vector_stride, c.count, c.kc, c.width, want.data());
+                table->gemm_pack_bf16(k_step, src.data(), c.vector_stride, c.count, c.kc, c.width, got.data());
+                gemm_pack_generic(k_step, widened.data(), c.vector_stride, 1, c.count, c.kc, c.width, floats.data());
+                const std::string what = fmt::format("{} k_step {} stride {} count {} kc {} width {}", table->name,
+                                                     k_step, c.vector_stride, c.count, c.kc, c.width);
+                ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0) << what;
+                ASSERT_EQ(std::memcmp(floats.data(), want.data(), want.size() * sizeof(float)), 0) << what;
+            }
+}
+
+// A product with a BF16 weight as Wᵀ gives, bit for bit, the product with a float32 B of
+// the same values (which GemmMatchesReferenceInEveryLayout checks against the twin), in
+// both precisions, on one thread and on the pool.
+TEST(Kernels, GemmOfBf16WeightEqualsGemmOfItsValues)
+{
+    std::mt19937 rng(19);
+    ThreadPool pool(2);
+    struct Shape {
+        int64_t m, n, k;
+    };
+    for (const KernelTable* table : supported_kernel_tables())
+        for (const GemmPrecision precision : every_precision())
+            for (const Shape s : {Shape{1, 1, 1}, Shape{13, 33, 7}, Shape{25, 70, 300}, Shape{100, 530, 257},
+                                  Shape{3, 2100, 64}, Shape{40, 17, 513}})
+                for (const bool pooled : {false, true}) {
+                    const int64_t ldw = s.k + 3, lda = s.k + 1;
+                    std::vector<uint16_t> w(size_t(s.n * ldw));
+                    for (uint16_t& v : w) v = f32_to_bf16(std::normal_distribution<float>(0.0f, 1.0f)(rng));
+                    std::vector<float> values(w.size());
+                    for (size_t i = 0; i < w.size(); ++i) values[i] = bf16_to_f32(w[i]);
+                    const auto a = random_vector(size_t(s.m * lda), rng);
+                    std::vector<float> want(size_t(s.m * s.n)), got(want.size());
+                    gemm_using(*table, s.m, s.n, s.k, {a.data(), lda, 1}, {values.data(), 1, ldw}, want.data(), s.n,
+                               false, pooled ? &pool : nullptr, precision);
+                    gemm_bf16_weight_using(*table, s.m, s.n, s.k, {a.data(), lda, 1}, w.data(), ldw, got.data(), s.n,
+                                           false, pooled ? &pool : nullptr, precision);
+                    ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+                        << table->name << (precision == GemmPrecision::bf16 ? " bf16 " : " f32 ") << s.m << "x" << s.n
+                        << "x" << s.k << (pooled ? " pooled" : "");
+                }
+}
+
 }  // namespace
 }  // namespace mariana

@@ -38,6 +38,10 @@ struct TilePlan {
     {
         pack(k_step, src, vector_stride, element_stride, count, kc, width, out);
     }
+    void pack_bf16(const uint16_t* src, int64_t vector_stride, int64_t count, int64_t kc, int width, float* out) const
+    {
+        kernels->gemm_pack_bf16(k_step, src, vector_stride, count, kc, width, out);
+    }
     // Strides as in KernelTable::gemm_tile (one of them 1).
     void tile(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,
               int64_t ldc, int m, int n, bool accumulate) const
@@ -114,15 +118,26 @@ private:
     float* staged_;
 };
 
+// B as the blocked product reads it: float32 values through a view, or the transpose of a
+// bfloat16 weight W [n, k] (B(p, j) = W[j·ld + p]) whose rows are packed straight into words.
+struct BOperand {
+    MatrixView floats;
+    const uint16_t* bf16 = nullptr;
+    int64_t ld = 0;
+};
+
 // K-range [p0, p0 + kc) × columns [j0, j0 + cols) of B as panels of `cols` of the tile:
 // panel q at out + q·steps·C. Columns past n are zero.
-void pack_b(const TilePlan& plan, MatrixView b, int64_t n, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
+void pack_b(const TilePlan& plan, const BOperand& b, int64_t n, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
             float* out)
 {
     const int64_t steps = (kc + plan.k_step - 1) / plan.k_step;
-    for (int64_t j = j0; j < j0 + cols; j += plan.cols, out += steps * plan.cols)
-        plan.pack(b.data + p0 * b.row_stride + j * b.col_stride, b.col_stride, b.row_stride,
-                  std::clamp<int64_t>(n - j, 0, plan.cols), kc, plan.cols, out);
+    const MatrixView& f = b.floats;
+    for (int64_t j = j0; j < j0 + cols; j += plan.cols, out += steps * plan.cols) {
+        const int64_t count = std::clamp<int64_t>(n - j, 0, plan.cols);
+        if (b.bf16) plan.pack_bf16(b.bf16 + j * b.ld + p0, b.ld, count, kc, plan.cols, out);
+        else plan.pack(f.data + p0 * f.row_stride + j * f.col_stride, f.col_stride, f.row_stride, count, kc, plan.cols, out);
+    }
 }
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
@@ -196,6 +211,13 @@ Prefetch prefetch_of(MatrixView v, int64_t r0, int64_t r1, int64_t c0, int64_t c
     return {};
 }
 
+// B's k-range [p0, p1) × columns [c0, c1): float32 views only (a bf16 weight's rows are read
+// in full runs by its packer, which the hardware prefetcher follows).
+Prefetch prefetch_of(const BOperand& b, int64_t p0, int64_t p1, int64_t c0, int64_t c1)
+{
+    return b.bf16 ? Prefetch() : prefetch_of(b.floats, p0, p1, c0, c1);
+}
+
 // What a chunk of tiles brings in for the work after it while it computes: its share of
 // B's next k block, and the rows of A of a chunk to come.
 struct Ahead {
@@ -250,8 +272,10 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, fl
     gemm_using(active_kernels(), m, n, k, a, b, c, ldc, accumulate, nullptr, precision);
 }
 
-void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
-                int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision)
+namespace {
+
+void gemm_blocked(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, const BOperand& b, float* c,
+                  int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision)
 {
     const int threads = pool ? pool->size() : 1;
     auto parallel_for = [&](int64_t count, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
@@ -312,6 +336,27 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
     }
 }
 
+}  // namespace
+
+void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
+                int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision)
+{
+    gemm_blocked(kt, m, n, k, a, {b}, c, ldc, accumulate, pool, precision);
+}
+
+void gemm_bf16_weight_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, const uint16_t* w,
+                            int64_t ldw, float* c, int64_t ldc, bool accumulate, ThreadPool* pool,
+                            GemmPrecision precision)
+{
+    gemm_blocked(kt, m, n, k, a, {{nullptr, 0, 0}, w, ldw}, c, ldc, accumulate, pool, precision);
+}
+
+void gemm_bf16_weight(int64_t m, int64_t n, int64_t k, MatrixView a, const uint16_t* w, int64_t ldw, float* c,
+                      int64_t ldc, bool accumulate, ThreadPool& pool, GemmPrecision precision)
+{
+    gemm_bf16_weight_using(active_kernels(), m, n, k, a, w, ldw, c, ldc, accumulate, &pool, precision);
+}
+
 void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
 {
     const TilePlan plan = plan_for(active_kernels(), precision);
@@ -321,7 +366,7 @@ void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
     float* out = words_.data();
     for (int64_t p0 = 0; p0 < k; p0 += kKc) {
         const int64_t kc = std::min(kKc, k - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
-        pack_b(plan, b, n, p0, kc, 0, width, out);
+        pack_b(plan, {b}, n, p0, kc, 0, width, out);
         out += steps * width;
     }
 }

@@ -43,6 +43,17 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, fl
 void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
                 int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision = GemmPrecision::f32);
 
+// C [m, n] (+)= A [m, k] · Wᵀ for a bfloat16 weight W [n, k] stored row-major, rows ldw
+// apart: a checkpoint's projection [out, in] applied to rows of activations, as inference
+// prefill does. W's rows are packed straight into the micro-kernel's words (bf16 products:
+// they are the words already) or widened exactly (float32 products); the blocking, the order
+// of every sum and so the determinism are gemm()'s.
+void gemm_bf16_weight(int64_t m, int64_t n, int64_t k, MatrixView a, const uint16_t* w, int64_t ldw, float* c,
+                      int64_t ldc, bool accumulate, ThreadPool& pool, GemmPrecision precision = GemmPrecision::f32);
+void gemm_bf16_weight_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a,
+                            const uint16_t* w, int64_t ldw, float* c, int64_t ldc, bool accumulate, ThreadPool* pool,
+                            GemmPrecision precision = GemmPrecision::f32);
+
 // The causal structure of an attention product, which lets gemm_serial skip work that
 // cannot change C. With diagonal d:
 //  - lower_c: only C[i][j] with j ≤ i + d is wanted. Whole tiles past it are not computed:

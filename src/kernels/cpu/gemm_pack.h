@@ -50,9 +50,35 @@ inline void gemm_pack_generic(int k_step, const float* src, int64_t vector_strid
     else gemm_pack_panel<1>(src, vector_stride, element_stride, count, kc, width, out);
 }
 
+// The same panel from vectors of bfloat16 stored contiguously (the rows of a BF16 weight W
+// as the columns of B = Wᵀ): k_step 1 widens each value to float32 exactly; k_step 2 copies
+// pairs of bfloat16 as they are stored, which are already the words (odd kc: the last
+// pair's upper half 0). One element at a time: every instruction set's fallback.
+inline void gemm_pack_bf16_generic(int k_step, const uint16_t* src, int64_t vector_stride, int64_t count, int64_t kc,
+                                   int width, float* out)
+{
+    const int64_t steps = (kc + k_step - 1) / k_step;
+    for (int64_t lane = 0; lane < count; ++lane) {
+        const uint16_t* v = src + lane * vector_stride;
+        for (int64_t s = 0; s < steps; ++s) {
+            if (k_step == 1) {
+                out[s * width + lane] = bf16_to_f32(v[s]);
+                continue;
+            }
+            const uint32_t hi = 2 * s + 1 < kc ? v[2 * s + 1] : 0;
+            out[s * width + lane] = std::bit_cast<float>(uint32_t(v[2 * s]) | hi << 16);
+        }
+    }
+    for (int64_t s = 0; s < steps; ++s) std::fill(out + s * width + count, out + (s + 1) * width, 0.0f);
+}
+
 // Vectors contiguous or lanes contiguous with AVX-512 F/BW, the rest through the fallback
 // (kernels/cpu/gemm_pack_avx512.cpp).
 void gemm_pack_avx512(int k_step, const float* src, int64_t vector_stride, int64_t element_stride, int64_t count,
                       int64_t kc, int width, float* out);
+// gemm_pack_bf16_generic with AVX-512 F/BW: 16 vectors' words at a time through a register
+// transpose.
+void gemm_pack_bf16_avx512(int k_step, const uint16_t* src, int64_t vector_stride, int64_t count, int64_t kc,
+                           int width, float* out);
 
 }  // namespace mariana

@@ -130,7 +130,47 @@ void pack(const float* src, int64_t vector_stride, int64_t element_stride, int64
     else gemm_pack_panel<kStep>(src, vector_stride, element_stride, count, kc, width, out);
 }
 
+// Words of one bfloat16 vector v from step s0 on, 16 of them (zero past kc): float32 values
+// (kStep 1), or the stored pairs themselves (kStep 2; masked per value, so an odd kc's last
+// word has a zero upper half and nothing past v[kc - 1] is read).
+template <int kStep>
+__m512 bf16_vector_words(const uint16_t* v, int64_t s0, int64_t kc)
+{
+    if constexpr (kStep == 1) {
+        const __m256i halves = _mm256_maskz_loadu_epi16(first(kc - s0), v + s0);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
+    }
+    const int64_t left = kc - 2 * s0;
+    const __mmask32 values = left >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << std::max<int64_t>(left, 0)) - 1u);
+    return _mm512_castsi512_ps(_mm512_maskz_loadu_epi16(values, v + 2 * s0));
+}
+
+template <int kStep>
+void pack_bf16(const uint16_t* src, int64_t vector_stride, int64_t count, int64_t kc, int width, float* out)
+{
+    const int64_t steps = (kc + kStep - 1) / kStep;
+    for (int lane0 = 0; lane0 < width; lane0 += 16) {
+        const __mmask16 store = first(width - lane0);
+        for (int64_t s0 = 0; s0 < steps; s0 += 16) {
+            __m512 r[16];
+            for (int l = 0; l < 16; ++l)
+                r[l] = lane0 + l < count ? bf16_vector_words<kStep>(src + (lane0 + l) * vector_stride, s0, kc)
+                                         : _mm512_setzero_ps();
+            transpose16(r);
+            for (int64_t s = s0; s < std::min(steps, s0 + 16); ++s)
+                _mm512_mask_storeu_ps(out + s * width + lane0, store, r[s - s0]);
+        }
+    }
+}
+
 }  // namespace
+
+void gemm_pack_bf16_avx512(int k_step, const uint16_t* src, int64_t vector_stride, int64_t count, int64_t kc,
+                           int width, float* out)
+{
+    if (k_step == 2) pack_bf16<2>(src, vector_stride, count, kc, width, out);
+    else pack_bf16<1>(src, vector_stride, count, kc, width, out);
+}
 
 void gemm_pack_avx512(int k_step, const float* src, int64_t vector_stride, int64_t element_stride, int64_t count,
                       int64_t kc, int width, float* out)

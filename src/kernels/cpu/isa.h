@@ -39,6 +39,9 @@ struct KernelTable {
     // Packs an operand for gemm_tile (kernels/cpu/gemm_pack.h).
     void (*gemm_pack)(int k_step, const float* src, int64_t vector_stride, int64_t element_stride, int64_t count,
                       int64_t kc, int width, float* out);
+    // The same from vectors of bfloat16 stored contiguously (a BF16 weight's rows as B).
+    void (*gemm_pack_bf16)(int k_step, const uint16_t* src, int64_t vector_stride, int64_t count, int64_t kc,
+                           int width, float* out);
 };
 
 bool isa_supported(Isa isa);

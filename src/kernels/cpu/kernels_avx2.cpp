@@ -92,6 +92,6 @@ struct V {
 }  // namespace avx2_isa
 
 extern const KernelTable kAvx2Kernels = {Isa::avx2, "avx2", avx2_isa::matmul_rows, avx2_isa::matmul_transposed,
-                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::exp_affine, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W, gemm_pack_generic};
+                                         avx2_isa::dot, avx2_isa::axpy, avx2_isa::exp_affine, avx2_isa::gemm_tile, avx2_isa::V::kGemmRows, 2 * avx2_isa::V::W, gemm_pack_generic, gemm_pack_bf16_generic};
 
 }  // namespace mariana

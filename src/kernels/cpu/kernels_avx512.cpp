@@ -62,6 +62,6 @@ struct V {
 }  // namespace avx512_isa
 
 extern const KernelTable kAvx512Kernels = {Isa::avx512, "avx512", avx512_isa::matmul_rows,
-                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::exp_affine, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W, gemm_pack_avx512};
+                                           avx512_isa::matmul_transposed, avx512_isa::dot, avx512_isa::axpy, avx512_isa::exp_affine, avx512_isa::gemm_tile, avx512_isa::V::kGemmRows, 2 * avx512_isa::V::W, gemm_pack_avx512, gemm_pack_bf16_avx512};
 
 }  // namespace mariana

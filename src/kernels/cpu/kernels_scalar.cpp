@@ -40,6 +40,6 @@ struct V {
 }  // namespace scalar_isa
 
 extern const KernelTable kScalarKernels = {Isa::scalar, "scalar", scalar_isa::matmul_rows,
-                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::exp_affine, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W, gemm_pack_generic};
+                                           scalar_isa::matmul_transposed, scalar_isa::dot, scalar_isa::axpy, scalar_isa::exp_affine, scalar_isa::gemm_tile, scalar_isa::V::kGemmRows, 2 * scalar_isa::V::W, gemm_pack_generic, gemm_pack_bf16_generic};
 
 }  // namespace mariana
