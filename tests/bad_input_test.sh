@@ -609,6 +609,7 @@ expect_usage_error "usage: init --dtype int4" \
 expect_usage_error "usage: tokenizer train without files" "$MARIANA" tokenizer train --vocab-size 300 --out "$WORK/tok8"
 expect_usage_error "usage: tokenizer without train" "$MARIANA" tokenizer
 expect_usage_error "usage: plot without RUN_DIR" "$MARIANA" plot
+expect_usage_error "usage: --compute f16" "$MARIANA" run --model "$V3" --tokens 1,2 --compute f16
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -30,8 +30,8 @@ for case in "$shared"/golden/model/* "$data"/qwen2-tiny "$data"/llama-tiny; do
   [ -f "$case/tokens.json" ] || continue
   name=$(basename "$case")
   n=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$case/tokens.json")
-  check "$name logits prefill" bash -c "'$mariana' logits --model '$case' --tokens-file '$case/tokens.json' --out '$tmp/$name.f32' --threads 2 && $(declare -f compare); compare '$tmp/$name.f32' '$case/logits.f32'"
-  check "$name logits decode" bash -c "'$mariana' logits --model '$case' --tokens-file '$case/tokens.json' --out '$tmp/$name.d.f32' --prefill $((n / 2)) && $(declare -f compare); compare '$tmp/$name.d.f32' '$case/logits_decode.f32'"
+  check "$name logits prefill" bash -c "'$mariana' logits --model '$case' --tokens-file '$case/tokens.json' --out '$tmp/$name.f32' --threads 2 --compute f32 && $(declare -f compare); compare '$tmp/$name.f32' '$case/logits.f32'"
+  check "$name logits decode" bash -c "'$mariana' logits --model '$case' --tokens-file '$case/tokens.json' --out '$tmp/$name.d.f32' --prefill $((n / 2)) --compute f32 && $(declare -f compare); compare '$tmp/$name.d.f32' '$case/logits_decode.f32'"
 done
 
 # Greedy `run` continues a prompt with the argmax of the reference logits: the prompt is

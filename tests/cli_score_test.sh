@@ -18,7 +18,7 @@ golden=$shared/golden/model/v3-tiny
 
 # 1. The golden tokens against the reference logits.
 echo "{\"ids\": $(tr -d '\n' <"$golden/tokens.json")}" >"$tmp/golden.jsonl"
-if "$mariana" score --model "$golden" --input "$tmp/golden.jsonl" --threads 2 >"$tmp/golden.out" 2>"$tmp/err" &&
+if "$mariana" score --model "$golden" --input "$tmp/golden.jsonl" --threads 2 --compute f32 >"$tmp/golden.out" 2>"$tmp/err" &&
    python3 - "$golden" "$tmp/golden.out" <<'PY'
 import json, math, struct, sys
 golden, out = sys.argv[1], sys.argv[2]

@@ -1,6 +1,7 @@
 // mariana bench: prefill and decode speed of a checkpoint, beside the memory bandwidth and
 // fp32 FMA peak measured in the same process with the same threads (docs/benchmarks.md).
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "cli/memory_bandwidth.h"
 #include "cli/model_summary.h"
 #include "core/error.h"
@@ -78,7 +79,7 @@ std::string human(double n, const char* unit)
 std::function<void()> add_bench_command(CLI::App& app)
 {
     struct Args {
-        std::string model;
+        std::string model, compute = "auto";
         int64_t prompt = 128, decode = 32;
         int threads = 0, repeats = 3, warmup = 1;
         uint64_t seed = 0;
@@ -97,6 +98,7 @@ std::function<void()> add_bench_command(CLI::App& app)
     command->add_option("--seed", args->seed, "Seed of the random prompt");
     command->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
     add_threads_option(*command, args->threads);
+    add_compute_option(*command, args->compute);
     return [command, args] {
         if (!command->parsed()) return;
         const Args& a = *args;
@@ -107,7 +109,7 @@ std::function<void()> add_bench_command(CLI::App& app)
         }();
         ThreadPool pool(a.threads);
         auto start = Clock::now();
-        const std::unique_ptr<Model> model = load_model(a.model);
+        const std::unique_ptr<Model> model = load_model_with(a.model, a.compute);
         const double load_s = seconds_since(start);
         const ModelConfig& c = model->config();
         if (a.prompt + a.decode > c.max_position_embeddings)
@@ -134,8 +136,8 @@ std::function<void()> add_bench_command(CLI::App& app)
         // shared host can hold a core for a moment, and a low "peak" would flatter the prefill.
         FmaPeakResult peak = measure_fma_peak(pool, 5);
         const BandwidthResult before = measure_read_bandwidth(pool);
-        note(fmt::format("before: bandwidth {:.1f} GB/s, fp32 FMA peak ({}) {:.0f} GFLOP/s", before.best_gb_per_s, peak.isa,
-                         peak.best_gflop_per_s));
+        note(fmt::format("before: bandwidth {:.1f} GB/s, fp32 FMA peak ({}) {:.0f} GFLOP/s, bf16 dot peak {:.0f} GFLOP/s",
+                         before.best_gb_per_s, peak.isa, peak.best_gflop_per_s, peak.bf16_gflop_per_s));
         std::vector<double> prefill_s, decode_s;
         bool identical = true;
         std::vector<int32_t> first_tokens;
@@ -152,6 +154,8 @@ std::function<void()> add_bench_command(CLI::App& app)
         const FmaPeakResult peak_after = measure_fma_peak(pool, 5);
         const double peak_before_gflop_s = peak.best_gflop_per_s;
         peak.best_gflop_per_s = std::max(peak.best_gflop_per_s, peak_after.best_gflop_per_s);
+        peak.bf16_gflop_per_s = std::max(peak.bf16_gflop_per_s, peak_after.bf16_gflop_per_s);
+        const bool bf16 = model->compute() == GemmPrecision::bf16;
 
         // FLOP: 2 per matmul parameter per token (embedding lookup and lm_head excluded: the
         // lm_head runs on the last token only) plus causal attention, QKᵀ and PV over
@@ -172,6 +176,8 @@ std::function<void()> add_bench_command(CLI::App& app)
         const double bound_before = before.best_gb_per_s * 1e9 / bytes_per_token;
         const double bound_after = after.best_gb_per_s * 1e9 / bytes_per_token;
         const double peak_share = peak.best_gflop_per_s > 0 ? prefill_gflop_s / peak.best_gflop_per_s : 0.0;
+        // The prefill goal counts against the bf16 dot peak (../shared/BENCHMARKS.md).
+        const double bf16_share = peak.bf16_gflop_per_s > 0 ? prefill_gflop_s / peak.bf16_gflop_per_s : 0.0;
         std::string dtypes;
         for (const auto& [dtype, n] : summary.params_by_dtype)
             dtypes += fmt::format("{}{} {}", dtypes.empty() ? "" : ", ", dtype, human(double(n), ""));
@@ -183,6 +189,7 @@ std::function<void()> add_bench_command(CLI::App& app)
                 {"params_by_dtype", summary.params_by_dtype},
                 {"threads", pool.size()},
                 {"kernels", active_kernels().name},
+                {"compute", bf16 ? "bf16" : "f32"},
                 {"prompt_tokens", a.prompt},
                 {"decode_tokens", a.decode},
                 {"repeats", a.repeats},
@@ -203,6 +210,8 @@ std::function<void()> add_bench_command(CLI::App& app)
                 {"prefill_gflop", prefill_flop / 1e9},
                 {"prefill_gflop_s", prefill_gflop_s},
                 {"prefill_share_of_fma_peak", peak_share},
+                {"bf16_peak_gflop_s", peak.bf16_gflop_per_s},
+                {"prefill_share_of_bf16_peak", bf16_share},
                 {"decode_s", decode_s},
                 {"decode_tok_s", decode_tok_s},
                 {"decode_ms_per_token", 1e3 * decode_med / double(a.decode)},
@@ -218,15 +227,19 @@ std::function<void()> add_bench_command(CLI::App& app)
         std::string text = fmt::format("model              {} ({})\n", a.model, c.architecture_name);
         text += fmt::format("parameters         {}; {} matmul parameters and {} of weights per token\n", dtypes,
                             human(double(matmul_params), ""), human(bytes_per_token, "B"));
-        text += fmt::format("run                {} threads, {} kernels; prompt {} random ids, {} greedy decode steps; "
-                            "medians of {} (after {} warm-up)\n",
-                            pool.size(), active_kernels().name, a.prompt, a.decode, a.repeats, a.warmup);
+        text += fmt::format("run                {} threads, {} kernels, {} compute; prompt {} random ids, {} greedy decode "
+                            "steps; medians of {} (after {} warm-up)\n",
+                            pool.size(), active_kernels().name, bf16 ? "bf16" : "f32", a.prompt, a.decode, a.repeats,
+                            a.warmup);
         text += fmt::format("bandwidth before   {:8.1f} GB/s    sum of a 1 GiB huge-page buffer, best of 3\n",
                             before.best_gb_per_s);
         text += fmt::format("prefill            {:8.2f} tok/s   {:.1f} GFLOP/s = {:.0f}% of the fp32 FMA peak ({:.0f} GFLOP/s {}, "
                             "best of before {:.0f} / after {:.0f})\n",
                             prefill_tok_s, prefill_gflop_s, 100.0 * peak_share, peak.best_gflop_per_s, peak.isa,
                             peak_before_gflop_s, peak_after.best_gflop_per_s);
+        if (peak.bf16_gflop_per_s > 0)
+            text += fmt::format("                   {:8s}          = {:.0f}% of the bf16 dot-product peak ({:.0f} GFLOP/s)\n", "",
+                                100.0 * bf16_share, peak.bf16_gflop_per_s);
         text += fmt::format("decode             {:8.2f} tok/s   {:.1f} ms/token\n", decode_tok_s,
                             1e3 * decode_med / double(a.decode));
         text += fmt::format("decode bound       {:8.2f} tok/s   bandwidth / weight bytes per token ({:.2f} after)\n",

@@ -4,6 +4,7 @@
 // hidden); Ctrl-C stops a reply and keeps the conversation. With stdin not a terminal,
 // each input line is one user message, so the command can be scripted.
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "cli/sampling_options.h"
 #include "core/error.h"
 #include "formats/chat_template.h"
@@ -74,7 +75,7 @@ bool wait_for_line()
 }
 
 struct ChatArgs {
-    std::string model, system;
+    std::string model, system, compute = "auto";
     GenerateOptions generate;
     int64_t context = 4096;
     bool hide_thinking = false;
@@ -118,7 +119,7 @@ class Chat {
 public:
     Chat(const ChatArgs& args)
         : args_(args),
-          model_(load_model(args.model)),
+          model_(load_model_with(args.model, args.compute)),
           tokenizer_(Tokenizer::load(args.model)),
           template_(ChatTemplate::load(args.model + "/tokenizer_config.json")),
           session_(*model_, args.context),
@@ -229,6 +230,7 @@ std::function<void()> add_chat_command(CLI::App& app)
     command->add_option("--context", args->context, "Most tokens in the conversation")->check(CLI::PositiveNumber);
     command->add_flag("--hide-thinking", args->hide_thinking, "Do not print the <think> reasoning");
     add_threads_option(*command, args->threads);
+    add_compute_option(*command, args->compute);
     return [command, args] {
         if (command->parsed()) run_chat(*args);
     };

@@ -1,5 +1,6 @@
 // mariana logits: the logits of every position of a token list, as raw float32.
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "model/model.h"
@@ -31,7 +32,7 @@ std::vector<int32_t> read_token_file(const std::string& path)
 std::function<void()> add_logits_command(CLI::App& app)
 {
     struct Args {
-        std::string model, tokens_file, out;
+        std::string model, tokens_file, out, compute = "auto";
         int64_t prefill = -1;
         int threads = 0;
     };
@@ -44,10 +45,11 @@ std::function<void()> add_logits_command(CLI::App& app)
                         "Run the first N tokens as one prefill call, then the rest one at a time through the KV cache")
         ->check(CLI::NonNegativeNumber);
     add_threads_option(*command, args->threads);
+    add_compute_option(*command, args->compute);
     return [command, args] {
         if (!command->parsed()) return;
         const std::vector<int32_t> tokens = read_token_file(args->tokens_file);
-        std::unique_ptr<Model> model = load_model(args->model);
+        std::unique_ptr<Model> model = load_model_with(args->model, args->compute);
         const int64_t T = int64_t(tokens.size()), V = model->config().vocab_size;
         const int64_t prefill = args->prefill < 0 ? T : args->prefill;
         if (prefill > T) fail("--prefill {} is larger than the {} tokens in {}", prefill, T, args->tokens_file);

@@ -1,6 +1,7 @@
 // mariana run: generate from a prompt, given as text (-p, through the model's tokenizer)
 // or as token ids (--tokens, printing ids).
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "cli/sampling_options.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -42,7 +43,7 @@ std::vector<int32_t> parse_token_list(const std::string& text)
 std::function<void()> add_run_command(CLI::App& app)
 {
     struct Args {
-        std::string model, tokens, prompt;
+        std::string model, tokens, prompt, compute = "auto";
         GenerateOptions generate;
         int threads = 0;
     };
@@ -56,10 +57,11 @@ std::function<void()> add_run_command(CLI::App& app)
     add_sampling_options(*command, args->generate.sampler);
     command->add_flag("!--ignore-eos", args->generate.stop_at_eos, "Keep generating after the end-of-sequence token");
     add_threads_option(*command, args->threads);
+    add_compute_option(*command, args->compute);
     return [command, args] {
         if (!command->parsed()) return;
         if (args->prompt.empty() && args->tokens.empty()) fail("run: give a prompt, -p TEXT or --tokens IDS");
-        std::unique_ptr<Model> model = load_model(args->model);
+        std::unique_ptr<Model> model = load_model_with(args->model, args->compute);
         ThreadPool pool(args->threads);
         const auto start = std::chrono::steady_clock::now();
         std::vector<int32_t> prompt, tokens;

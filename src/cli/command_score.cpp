@@ -2,6 +2,7 @@
 // per token (score) or as a text's perplexity counted like llama.cpp's (perplexity).
 #include "cli/commands.h"
 #include "cli/json_lines.h"
+#include "cli/model_loading.h"
 #include "core/error.h"
 #include "core/text_file.h"
 #include "formats/score_request.h"
@@ -30,7 +31,7 @@ std::optional<Tokenizer> tokenizer_if_present(const std::string& dir)
 std::function<void()> add_score_command(CLI::App& app)
 {
     struct Args {
-        std::string model, input;
+        std::string model, input, compute = "auto";
         int threads = 0;
     };
     auto args = std::make_shared<Args>();
@@ -40,6 +41,7 @@ std::function<void()> add_score_command(CLI::App& app)
     command->add_option("--model", args->model, "Checkpoint folder (with tokenizer.json for text lines)")->required();
     command->add_option("--input", args->input, "JSON Lines file (- for stdin)")->required();
     add_threads_option(*command, args->threads);
+    add_compute_option(*command, args->compute);
     return [command, args] {
         if (!command->parsed()) return;
         std::ifstream file;
@@ -48,7 +50,7 @@ std::function<void()> add_score_command(CLI::App& app)
             if (!file) fail("cannot open {}", args->input);
         }
         std::istream& in = args->input == "-" ? std::cin : file;
-        std::unique_ptr<Model> model = load_model(args->model);
+        std::unique_ptr<Model> model = load_model_with(args->model, args->compute);
         const std::optional<Tokenizer> tokenizer = tokenizer_if_present(args->model);
         ThreadPool pool(args->threads);
         const ModelConfig& config = model->config();
@@ -68,7 +70,7 @@ std::function<void()> add_score_command(CLI::App& app)
 std::function<void()> add_perplexity_command(CLI::App& app)
 {
     struct Args {
-        std::string model, data;
+        std::string model, data, compute = "auto";
         int64_t ctx = 512;
         int threads = 0;
     };
@@ -80,9 +82,10 @@ std::function<void()> add_perplexity_command(CLI::App& app)
     command->add_option("--data", args->data, "UTF-8 text file")->required()->check(CLI::ExistingFile);
     command->add_option("--ctx", args->ctx, "Tokens per window")->check(CLI::Range(int64_t(4), int64_t(1) << 24));
     add_threads_option(*command, args->threads);
+    add_compute_option(*command, args->compute);
     return [command, args] {
         if (!command->parsed()) return;
-        std::unique_ptr<Model> model = load_model(args->model);
+        std::unique_ptr<Model> model = load_model_with(args->model, args->compute);
         const std::optional<Tokenizer> tokenizer = tokenizer_if_present(args->model);
         if (!tokenizer) fail("{} has no tokenizer.json; perplexity needs one to encode {}", args->model, args->data);
         // As llama-perplexity: the whole text encoded once with the special tokens the

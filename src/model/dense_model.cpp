@@ -46,6 +46,7 @@ DenseModel::DenseModel(ModelConfig config, std::shared_ptr<const TensorSource> s
     : Model(std::move(config), std::move(source)), inv_freq_(rope_inv_frequencies(config_.rope, config_.head_dim))
 {
     for_each_tensor(config_, weights_, tensor_loader(*source_));
+    projection_dtype_ = weights_.layers.front().q_proj.dtype;
     if (config_.tie_word_embeddings) weights_.lm_head = weights_.embed;
 }
 
@@ -69,9 +70,9 @@ void DenseModel::attention(const DenseLayer& w, int64_t l, const TokenBatch& bat
     k_.resize(size_t(T * nkv * hd));
     v_.resize(size_t(T * nkv * hd));
     attn_.resize(size_t(T * nh * hd));
-    matmul(w.q_proj, normed_.data(), T, q_.data(), pool);
-    matmul(w.k_proj, normed_.data(), T, k_.data(), pool);
-    matmul(w.v_proj, normed_.data(), T, v_.data(), pool);
+    matmul(w.q_proj, normed_.data(), T, q_.data(), pool, compute_);
+    matmul(w.k_proj, normed_.data(), T, k_.data(), pool, compute_);
+    matmul(w.v_proj, normed_.data(), T, v_.data(), pool, compute_);
     add_bias(q_.data(), w.q_bias, T);
     add_bias(k_.data(), w.k_bias, T);
     add_bias(v_.data(), w.v_bias, T);
@@ -109,7 +110,7 @@ void DenseModel::attention(const DenseLayer& w, int64_t l, const TokenBatch& bat
             }
         });
     }
-    matmul(w.o_proj, attn_.data(), T, branch_.data(), pool);
+    matmul(w.o_proj, attn_.data(), T, branch_.data(), pool, compute_);
 }
 
 void DenseModel::forward(std::span<const SequenceChunk> chunks, KvCache& cache, LogitsFor which, float* logits,
@@ -130,10 +131,11 @@ void DenseModel::forward(std::span<const SequenceChunk> chunks, KvCache& cache, 
         attention(layer, l, batch, cache, pool);
         for (int64_t i = 0; i < T * H; ++i) h_[size_t(i)] += branch_[size_t(i)];
         rmsnorm(h_.data(), layer.ffn_norm.data(), T, H, eps, normed_.data());
-        mlp_forward(layer.mlp, normed_.data(), T, branch_.data(), mlp_scratch_, pool);
+        mlp_forward(layer.mlp, normed_.data(), T, branch_.data(), mlp_scratch_, pool, compute_);
         for (int64_t i = 0; i < T * H; ++i) h_[size_t(i)] += branch_[size_t(i)];
     }
-    final_logits(weights_.final_norm, weights_.lm_head, eps, h_.data(), H, batch.logit_rows(which), logits, pool);
+    final_logits(weights_.final_norm, weights_.lm_head, eps, h_.data(), H, batch.logit_rows(which), logits, pool,
+                 compute_);
 }
 
 }  // namespace mariana

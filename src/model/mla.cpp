@@ -40,14 +40,14 @@ void Mla::forward(const MlaWeights& w, int64_t layer, const float* x, const Toke
     // Queries: x → q_a_proj → RMSNorm → q_b_proj, or a plain q_proj.  [T, nh, dn+dr]
     if (Rq_ > 0) {
         grow(q_a_, T * Rq_);
-        matmul(w.q_a_proj, x, T, q_a_.data(), pool);
+        matmul(w.q_a_proj, x, T, q_a_.data(), pool, precision);
         rmsnorm(q_a_.data(), w.q_a_norm.data(), T, Rq_, eps_, q_a_.data());
-        matmul(w.q_b_proj, q_a_.data(), T, q_.data(), pool);
+        matmul(w.q_b_proj, q_a_.data(), T, q_.data(), pool, precision);
     } else {
-        matmul(w.q_proj, x, T, q_.data(), pool);
+        matmul(w.q_proj, x, T, q_.data(), pool, precision);
     }
     // Latent and shared rope key: [T, R + dr].
-    matmul(w.kv_a_proj, x, T, kv_a_.data(), pool);
+    matmul(w.kv_a_proj, x, T, kv_a_.data(), pool, precision);
 
     // Rotate q_pe (every head) and k_pe with the token's angles; cache [c_n, k_pe].
     std::vector<float> cos_sin(static_cast<size_t>(dr_));
@@ -69,7 +69,7 @@ void Mla::forward(const MlaWeights& w, int64_t layer, const float* x, const Toke
         if (expand) attend_expanded(w, layer, batch, c, cache, pool);
         else attend_absorbed(w, layer, batch, c, cache, pool);
     }
-    matmul(w.o_proj, attn_.data(), T, out, pool);
+    matmul(w.o_proj, attn_.data(), T, out, pool, precision);
 }
 
 void Mla::attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t c, KvCache& cache,
@@ -83,7 +83,7 @@ void Mla::attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& 
     grow(per_head_, nh_ * L);
     for (int64_t s = 0; s < L; ++s)
         std::memcpy(latents_.data() + s * R_, cache.row(layer, chunk.slot, s), size_t(R_) * sizeof(float));
-    matmul(w.kv_b_proj, latents_.data(), L, kv_.data(), pool);  // [L, nh, dn + dv]
+    matmul(w.kv_b_proj, latents_.data(), L, kv_.data(), pool, precision);  // [L, nh, dn + dv]
 
     pool.parallel_for(nh_, 1, [&](int64_t h_begin, int64_t h_end) {
         for (int64_t h = h_begin; h < h_end; ++h) {

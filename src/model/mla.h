@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/thread_pool.h"
+#include "kernels/gemm.h"
 #include "model/batch.h"
 #include "model/deepseek_weights.h"
 #include "model/kv_cache.h"
@@ -31,6 +32,7 @@ public:
                  ThreadPool& pool);
 
     MlaForm form = MlaForm::automatic;  // tests force one form to compare them
+    GemmPrecision precision = GemmPrecision::f32;  // of the projections (Model::set_compute)
 
 private:
     void attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,

@@ -3,6 +3,7 @@
 
 #include "core/thread_pool.h"
 #include "formats/tensor_source.h"
+#include "kernels/gemm.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/tensor_decl.h"
@@ -45,6 +46,15 @@ public:
     virtual void forward(std::span<const SequenceChunk> batch, KvCache& cache, LogitsFor which, float* logits,
                          ThreadPool& pool) = 0;
 
+    // The arithmetic of the projections (kernels/matmul.h): float32 (the default, the
+    // reference's numerics) or bf16 (prefill at twice the rate; logits within the bound
+    // tests/golden_model_test.cpp states). The router and attention stay float32.
+    void set_compute(GemmPrecision precision) { compute_ = precision; }
+    GemmPrecision compute() const { return compute_; }
+    // How the projections are stored (F32, BF16, F16 or F8_E4M3), which decides the
+    // default compute of a run.
+    DType projection_dtype() const { return projection_dtype_; }
+
 protected:
     Model(ModelConfig config, std::shared_ptr<const TensorSource> source)
         : config_(std::move(config)), source_(std::move(source))
@@ -54,6 +64,8 @@ protected:
 
     ModelConfig config_;
     std::shared_ptr<const TensorSource> source_;  // keeps the weights' data alive
+    GemmPrecision compute_ = GemmPrecision::f32;
+    DType projection_dtype_ = DType::f32;  // set by each architecture once its weights are bound
 };
 
 // Builds the model of `config`'s architecture on the tensors of `source`: matrices are

@@ -9,7 +9,8 @@
 
 namespace mariana {
 
-void Moe::forward(const MoeWeights& w, const float* x, int64_t T, float* out, ThreadPool& pool)
+void Moe::forward(const MoeWeights& w, const float* x, int64_t T, float* out, ThreadPool& pool,
+                  GemmPrecision precision)
 {
     const int64_t E = config_.n_routed_experts, H = config_.hidden_size;
     logits_.resize(size_t(T * E));
@@ -33,11 +34,11 @@ void Moe::forward(const MoeWeights& w, const float* x, int64_t T, float* out, Th
         const int64_t n = int64_t(tokens.size());
         gathered_.resize(size_t(n * H));
         for (int64_t i = 0; i < n; ++i) std::memcpy(gathered_.data() + i * H, x + tokens[size_t(i)].first * H, size_t(H) * sizeof(float));
-        mlp_forward(w.experts[size_t(e)], gathered_.data(), n, expert_out_.data(), mlp_scratch_, pool);
+        mlp_forward(w.experts[size_t(e)], gathered_.data(), n, expert_out_.data(), mlp_scratch_, pool, precision);
         for (int64_t i = 0; i < n; ++i) axpy(out + tokens[size_t(i)].first * H, tokens[size_t(i)].second, expert_out_.data() + i * H, H);
     }
     if (config_.n_shared_experts > 0) {
-        mlp_forward(w.shared, x, T, expert_out_.data(), mlp_scratch_, pool);
+        mlp_forward(w.shared, x, T, expert_out_.data(), mlp_scratch_, pool, precision);
         for (int64_t i = 0; i < T * H; ++i) out[i] += expert_out_[size_t(i)];
     }
 }

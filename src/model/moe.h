@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/thread_pool.h"
+#include "kernels/gemm.h"
 #include "model/deepseek_weights.h"
 
 #include <vector>
@@ -15,7 +16,8 @@ public:
     explicit Moe(const ModelConfig& config) : config_(config) {}
 
     // x: [T, H] normalised hidden states; out: [T, H].
-    void forward(const MoeWeights& w, const float* x, int64_t n_tokens, float* out, ThreadPool& pool);
+    void forward(const MoeWeights& w, const float* x, int64_t n_tokens, float* out, ThreadPool& pool,
+                 GemmPrecision precision);
 
 private:
     const ModelConfig& config_;
