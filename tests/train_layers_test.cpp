@@ -93,15 +93,16 @@ TEST(TrainLayers, FloatProductsMatchDouble)
 }
 
 // The float attention (GEMMs over strided views, in causal blocks) computes what the double
-// loops compute, at a sequence shorter than a block and one of several blocks, the last
-// partial; with bf16 products too, within bfloat16's rounding.
+// loops compute, at a sequence shorter than a block, one of several blocks, the last
+// partial, and ones the backward takes in several passes of 288 rows (301: a last pass of
+// 13 rows, odd; 700: three passes); with bf16 products too, within bfloat16's rounding.
 TEST(TrainLayers, FloatAttentionMatchesDouble)
 {
     ThreadPool pool(2);
     std::vector<GemmPrecision> precisions{GemmPrecision::f32};
     if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
     for (const GemmPrecision precision : precisions)
-    for (const auto& [T, B] : {std::pair<int64_t, int64_t>{37, 3}, {150, 1}}) {
+    for (const auto& [T, B] : {std::pair<int64_t, int64_t>{37, 3}, {150, 1}, {301, 2}, {700, 1}}) {
         const AttentionShape s{T, 6, 2, 20, 12, 0.2, precision, B};
         const int64_t N = B * T;
         const double tolerance = precision == GemmPrecision::f32 ? 1e-4 : 3e-2;

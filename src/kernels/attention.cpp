@@ -111,6 +111,10 @@ void attention_backward_loops(const T* q, const T* k, const T* v, const T* lse, 
 // over queries, by columns; in bf16 rounded pairs along keys (P·V, dS·K) and across pairs
 // of rows (Pᵀ·dO, dSᵀ·Q). Scores and probabilities live in per-thread scratch.
 constexpr int64_t kBlock = 48;  // a multiple of the GEMM tile's 12 rows, and even
+// The backward keeps P and dS of this many query rows at a time (a multiple of kBlock, so
+// key blocks never straddle two passes, and even, for bf16's pairs of rows): memory linear
+// in the sequence length, and one pass, as before, up to 288 tokens.
+constexpr int64_t kRowsPerPass = 6 * kBlock;
 
 namespace {
 
@@ -212,10 +216,14 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
     const int64_t heads = s.sequences * s.heads, kv_heads = s.sequences * s.kv_heads;
     const int k_step = gemm_k_step(s.precision);
     const bool bf16 = k_step > 1;
-    // float32: P and dS whole, [n, n] each, which the column pass reads as they are. bf16:
-    // P and dS of one block of rows; dS's words along keys for that block; and P's and dS's
-    // words across pairs of rows, [ceil(n / 2), n] each, for the column pass.
-    const int64_t rows_kept = bf16 ? kBlock : n, row_words = (n + k_step - 1) / k_step, pairs = (n + 1) / 2;
+    // Query rows go in passes of kRowsPerPass: a row pass, then a column pass that adds those
+    // rows' share of dK and dV. float32: P and dS of a pass's rows, [pass, n] each, which the
+    // column pass reads as they are. bf16: P and dS of one block of rows; dS's words along keys
+    // for that block; and P's and dS's words across pairs of the pass's rows, [pass / 2, n]
+    // each, for the column pass.
+    const int64_t pass_rows = std::min(n, kRowsPerPass);
+    const int64_t rows_kept = bf16 ? kBlock : pass_rows, row_words = (n + k_step - 1) / k_step;
+    const int64_t pairs = (pass_rows + 1) / 2;
     const int64_t blocks = (n + kBlock - 1) / kBlock;
     // Head `item` of the batch (as in the forward): its queries and output gradients, and
     // with its group's first head its keys and values.
@@ -255,53 +263,62 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
                 SlicesAhead next = next_head < heads ? slices_of(next_head) : SlicesAhead(n, blocks);
                 queries.pack(n, s.dk, {qb + h * s.dk, qs, 1}, s.precision);
                 douts.pack(n, s.dv, {db_out + h * s.dv, os, 1}, s.precision);
-                // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
-                // dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale; dQ = dS·K. Entries of a block's rows
-                // past the diagonal are zero, up to i1; none past i1 is read below.
-                for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-                    const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
-                    next.issue_block();
-                    float* pb = bf16 ? p : p + i0 * n;
-                    float* db = bf16 ? dscore : dscore + i0 * n;
-                    gemm_serial(rows, i1, s.dk, {qb + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false, 0,
-                                {Causal::lower_c, i0});
-                    gemm_serial(rows, i1, s.dv, {db_out + i0 * os + h * s.dv, os, 1}, values_t, db, n, false, 0,
-                                {Causal::lower_c, i0});
-                    for (int64_t i = i0; i < i1; ++i) {
-                        float* pi = pb + (i - i0) * n;
-                        float* d = db + (i - i0) * n;
-                        probabilities_from_lse(pi, i, float(s.scale), lb[h * n + i]);
-                        const float weighted = sum_of_products(pi, d, i + 1);
-                        for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
-                        std::fill(pi + i + 1, pi + i1, 0.0f);
-                        std::fill(d + i + 1, d + i1, 0.0f);
-                        if (!bf16) continue;
-                        gemm_words_along(d, i1, dscore_along + (i - i0) * row_words, s.precision);
-                        if ((i - i0) % 2 == 0 && i + 1 < i1) continue;  // its pair's second row is next
-                        const int64_t even = i - (i - i0) % 2, odd = even + 1;  // i0 is even
-                        const int64_t at = even / 2 * n;
-                        gemm_words_across(pb + (even - i0) * n, odd < i1 ? pb + (odd - i0) * n : nullptr, i1,
-                                          p_across + at);
-                        gemm_words_across(db + (even - i0) * n, odd < i1 ? db + (odd - i0) * n : nullptr, i1,
-                                          dscore_across + at);
+                for (int64_t r0 = 0; r0 < n; r0 += kRowsPerPass) {
+                    const int64_t r1 = std::min(n, r0 + kRowsPerPass);
+                    // By row blocks: P again from Q·Kᵀ and the saved lse; dP = dO·Vᵀ;
+                    // dS = P ⊙ (dP - Σ_j P ⊙ dP) · scale; dQ = dS·K. Entries of a block's rows
+                    // past the diagonal are zero, up to i1; none past i1 is read below.
+                    for (int64_t i0 = r0; i0 < r1; i0 += kBlock) {
+                        const int64_t i1 = std::min(r1, i0 + kBlock), rows = i1 - i0;
+                        next.issue_block();
+                        float* pb = bf16 ? p : p + (i0 - r0) * n;
+                        float* db = bf16 ? dscore : dscore + (i0 - r0) * n;
+                        gemm_serial(rows, i1, s.dk, {qb + i0 * qs + h * s.dk, qs, 1}, keys_t, pb, n, false, 0,
+                                    {Causal::lower_c, i0});
+                        gemm_serial(rows, i1, s.dv, {db_out + i0 * os + h * s.dv, os, 1}, values_t, db, n, false, 0,
+                                    {Causal::lower_c, i0});
+                        for (int64_t i = i0; i < i1; ++i) {
+                            float* pi = pb + (i - i0) * n;
+                            float* d = db + (i - i0) * n;
+                            probabilities_from_lse(pi, i, float(s.scale), lb[h * n + i]);
+                            const float weighted = sum_of_products(pi, d, i + 1);
+                            for (int64_t j = 0; j <= i; ++j) d[j] = pi[j] * (d[j] - weighted) * float(s.scale);
+                            std::fill(pi + i + 1, pi + i1, 0.0f);
+                            std::fill(d + i + 1, d + i1, 0.0f);
+                            if (!bf16) continue;
+                            gemm_words_along(d, i1, dscore_along + (i - i0) * row_words, s.precision);
+                            if ((i - i0) % 2 == 0 && i + 1 < i1) continue;  // its pair's second row is next
+                            const int64_t even = i - (i - i0) % 2, odd = even + 1;  // i0 is even
+                            const int64_t at = (even - r0) / 2 * n;
+                            gemm_words_across(pb + (even - i0) * n, odd < i1 ? pb + (odd - i0) * n : nullptr, i1,
+                                              p_across + at);
+                            gemm_words_across(db + (even - i0) * n, odd < i1 ? db + (odd - i0) * n : nullptr, i1,
+                                              dscore_across + at);
+                        }
+                        const WordsView ds = bf16 ? WordsView{dscore_along, row_words, 1} : WordsView{db, n, 1};
+                        gemm_serial_words(rows, s.dk, i1, ds, keys, dqb + i0 * qs + h * s.dk, qs, false, 0,
+                                          {Causal::lower_a, i0});
                     }
-                    const WordsView ds = bf16 ? WordsView{dscore_along, row_words, 1} : WordsView{db, n, 1};
-                    gemm_serial_words(rows, s.dk, i1, ds, keys, dqb + i0 * qs + h * s.dk, qs, false, 0,
-                                      {Causal::lower_a, i0});
-                }
-                // By column blocks: keys [j0, j1) are seen by rows [j0, n). dK = dSᵀ·Q, dV = Pᵀ·dO,
-                // summed over the heads of the group (the first overwrites).
-                const bool add = h > kvh * group;
-                for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-                    const int64_t j1 = std::min(n, j0 + kBlock), cols = j1 - j0, seen = n - j0;
-                    const WordsView ds_t = bf16 ? WordsView{dscore_across + j0 / 2 * n + j0, 1, n}
-                                                : WordsView{dscore + j0 * n + j0, 1, n};
-                    const WordsView p_t = bf16 ? WordsView{p_across + j0 / 2 * n + j0, 1, n}
-                                               : WordsView{p + j0 * n + j0, 1, n};
-                    gemm_serial_words(cols, s.dk, seen, ds_t, queries, dkb + j0 * ks + kvh * s.dk, ks, add, j0,
-                                      {Causal::upper_a, 0});
-                    gemm_serial_words(cols, s.dv, seen, p_t, douts, dvb + j0 * vs + kvh * s.dv, vs, add, j0,
-                                      {Causal::upper_a, 0});
+                    // By column blocks: the pass's rows [r0, r1) see keys [0, r1), key j from row
+                    // max(j, r0) on. dK += dSᵀ·Q, dV += Pᵀ·dO over those rows, summed over the
+                    // heads of the group and the passes (the first head's first pass that
+                    // reaches a key block, the one holding its row j0, overwrites).
+                    for (int64_t j0 = 0; j0 < r1; j0 += kBlock) {
+                        const int64_t j1 = std::min(r1, j0 + kBlock), cols = j1 - j0;
+                        const int64_t q0 = std::max(j0, r0), seen = r1 - q0;  // the rows that see the block
+                        const bool add = h > kvh * group || j0 < r0;
+                        const int64_t at = (q0 - r0) / 2 * n + j0;  // bf16: q0 - r0 is even
+                        const WordsView ds_t = bf16 ? WordsView{dscore_across + at, 1, n}
+                                                    : WordsView{dscore + (q0 - r0) * n + j0, 1, n};
+                        const WordsView p_t = bf16 ? WordsView{p_across + at, 1, n}
+                                                   : WordsView{p + (q0 - r0) * n + j0, 1, n};
+                        // Element (key j0 + c, row q0 + t) is zero where q0 + t < j0 + c.
+                        const Causal causal{Causal::upper_a, j0 - q0};
+                        gemm_serial_words(cols, s.dk, seen, ds_t, queries, dkb + j0 * ks + kvh * s.dk, ks, add, q0,
+                                          causal);
+                        gemm_serial_words(cols, s.dv, seen, p_t, douts, dvb + j0 * vs + kvh * s.dv, vs, add, q0,
+                                          causal);
+                    }
                 }
             }
         }
