@@ -2,27 +2,12 @@
 // biases) and LlamaForCausalLM (Llama 3 RoPE scaling), the DeepSeek-R1-Distill students.
 #pragma once
 
+#include "model/dense_weights.h"
 #include "model/model.h"
 
 namespace mariana {
 
 struct TokenBatch;
-
-struct DenseLayer {
-    std::vector<float> attn_norm, ffn_norm;  // [H]
-    Weight q_proj, k_proj, v_proj, o_proj;   // [nh·hd, H], [nkv·hd, H], [nkv·hd, H], [H, nh·hd]
-    std::vector<float> q_bias, k_bias, v_bias;  // Qwen2 only
-    MlpWeights mlp;
-};
-
-struct DenseWeights {
-    Weight embed;  // [V, H]
-    std::vector<DenseLayer> layers;
-    std::vector<float> final_norm;
-    Weight lm_head;  // [V, H]; the embedding itself when tie_word_embeddings
-};
-
-void for_each_tensor(const ModelConfig& config, DenseWeights& w, const TensorVisitor& visit);
 
 class DenseModel final : public Model {
 public:

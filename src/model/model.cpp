@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "formats/checkpoint.h"
+#include "model/declared_weights.h"
 #include "model/deepseek_model.h"
 #include "model/dense_model.h"
 
@@ -43,13 +44,8 @@ std::unique_ptr<Model> load_model(const std::string& dir)
 
 void visit_declared_tensors(const ModelConfig& config, const TensorVisitor& visit)
 {
-    if (config.is_mla()) {
-        DeepSeekWeights weights;
-        for_each_tensor(config, weights, visit);
-    } else {
-        DenseWeights weights;
-        for_each_tensor(config, weights, visit);
-    }
+    DeclaredWeights weights;
+    declare_weights(config, weights, visit);
 }
 
 std::vector<TensorDecl> declared_tensors(const ModelConfig& config)

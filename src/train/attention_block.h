@@ -8,8 +8,6 @@
 #include "train/parameters.h"
 #include "train/weights_view.h"
 
-#include <memory>
-#include <string>
 
 namespace mariana::train {
 
@@ -17,11 +15,6 @@ template <typename T>
 class AttentionBlock {
 public:
     virtual ~AttentionBlock() = default;
-
-    // The block of the architecture of `config` whose tensors are under `prefix`
-    // (e.g. "model.layers.3.self_attn.").
-    static std::unique_ptr<AttentionBlock> make(const ModelConfig& config, const ParameterSet& layout,
-                                                const std::string& prefix);
 
     // x [sequences·length, hidden] normalised hidden states → out [.., hidden] (overwritten).
     virtual void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,

@@ -4,20 +4,25 @@
 #include "kernels/rms_norm.h"
 
 #include <algorithm>
-#include <fmt/format.h>
 
 namespace mariana::train {
 
 template <typename T>
-DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterSet& layout, int64_t index, double balance_alpha)
-    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps))
+DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterSet& layout, const DeepSeekLayer& w, bool moe,
+                              double balance_alpha)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), attn_norm_(layout.of(w.attn_norm).offset),
+      ffn_norm_(layout.of(w.ffn_norm).offset), attention_(std::make_unique<MlaBlock<T>>(c, layout, w.attn))
 {
-    const std::string p = fmt::format("model.layers.{}.", index);
-    attn_norm_ = layout.find(p + "input_layernorm.weight").offset;
-    ffn_norm_ = layout.find(p + "post_attention_layernorm.weight").offset;
-    attention_ = AttentionBlock<T>::make(c, layout, p + "self_attn.");
-    if (c.is_moe_layer(index)) moe_.emplace(c, layout, p + "mlp.", balance_alpha);
-    else mlp_.emplace(layout, p + "mlp.");
+    if (moe) moe_.emplace(c, layout, w.moe, balance_alpha);
+    else mlp_.emplace(layout, w.dense);
+}
+
+template <typename T>
+DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterSet& layout, const DenseLayer& w)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), attn_norm_(layout.of(w.attn_norm).offset),
+      ffn_norm_(layout.of(w.ffn_norm).offset), attention_(std::make_unique<GqaBlock<T>>(c, layout, w))
+{
+    mlp_.emplace(layout, w.mlp);
 }
 
 template <typename T>

@@ -4,7 +4,8 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/attention_block.h"
+#include "train/gqa_block.h"
+#include "train/mla_block.h"
 #include "train/mlp_block.h"
 #include "train/moe_block.h"
 
@@ -17,9 +18,13 @@ namespace mariana::train {
 template <typename T>
 class DecoderLayer {
 public:
-    // Layer `index`'s tensors ("model.layers.{index}."); balance_alpha weighs its MoE's
-    // sequence-wise balance loss.
-    DecoderLayer(const ModelConfig& config, const ParameterSet& layout, int64_t index, double balance_alpha);
+    // A DeepSeek layer of layout.declared() (a main layer or an MTP module's): MLA, then
+    // DeepSeekMoE when `moe` (balance_alpha weighs its sequence-wise balance loss), else the
+    // dense SwiGLU.
+    DecoderLayer(const ModelConfig& config, const ParameterSet& layout, const DeepSeekLayer& w, bool moe,
+                 double balance_alpha);
+    // A dense layer of layout.declared(): grouped-query attention, then SwiGLU.
+    DecoderLayer(const ModelConfig& config, const ParameterSet& layout, const DenseLayer& w);
 
     // h_in [sequences·length, hidden] → h_out (overwritten).
     void forward(const WeightsView<T>& w, const T* h_in, int64_t sequences, int64_t length, T* h_out,

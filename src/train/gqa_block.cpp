@@ -29,10 +29,11 @@ void rotate_sequences(Rotate rotate, T* q, T* k, int64_t B, int64_t S, int64_t h
 }  // namespace
 
 template <typename T>
-GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
+GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterSet& layout, const DenseLayer& w)
     : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
-      qkv_(Linear::stacked(layout, {prefix + "q_proj", prefix + "k_proj", prefix + "v_proj"}, c.attention_bias)),
-      o_(Linear::find(layout, prefix + "o_proj")),
+      qkv_(c.attention_bias ? Linear::stacked(layout, {&w.q_proj, &w.k_proj, &w.v_proj}, {&w.q_bias, &w.k_bias, &w.v_bias})
+                            : Linear::stacked(layout, {&w.q_proj, &w.k_proj, &w.v_proj})),
+      o_(Linear::of(layout, w.o_proj)),
       inv_freq_(rope_inv_frequencies(c.rope, c.head_dim))
 {
 }

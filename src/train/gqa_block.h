@@ -14,7 +14,8 @@ namespace mariana::train {
 template <typename T>
 class GqaBlock final : public AttentionBlock<T> {
 public:
-    GqaBlock(const ModelConfig& config, const ParameterSet& layout, const std::string& prefix);
+    // The attention parameters of `w`, a layer of layout.declared().
+    GqaBlock(const ModelConfig& config, const ParameterSet& layout, const DenseLayer& w);
 
     void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
                  ThreadPool& pool) override;

@@ -5,24 +5,28 @@
 
 namespace mariana::train {
 
-Linear Linear::find(const ParameterSet& layout, const std::string& stem, bool has_bias)
+Linear Linear::of(const ParameterSet& layout, const Weight& weight, const std::vector<float>* bias)
 {
-    const Parameter& w = layout.find(stem + ".weight");
-    if (w.shape.size() != 2) fail("parameter '{}.weight' is not a matrix", stem);
-    Linear linear{w.offset, -1, w.shape[1], w.shape[0]};
-    if (has_bias) linear.bias = layout.find(stem + ".bias").offset;
-    return linear;
+    const Parameter& w = layout.of(weight);
+    if (w.shape.size() != 2) fail("parameter '{}' is not a matrix", w.name);
+    return {w.offset, bias ? layout.of(*bias).offset : -1, w.shape[1], w.shape[0]};
 }
 
-Linear Linear::stacked(const ParameterSet& layout, const std::vector<std::string>& stems, bool has_bias)
+Linear Linear::stacked(const ParameterSet& layout, std::initializer_list<const Weight*> weights,
+                       std::initializer_list<const std::vector<float>*> biases)
 {
-    Linear all = find(layout, stems.at(0), has_bias);
-    for (size_t i = 1; i < stems.size(); ++i) {
-        const Linear next = find(layout, stems[i], has_bias);
+    MARIANA_CHECK(biases.size() == 0 || biases.size() == weights.size(), "{} biases for {} weights", biases.size(),
+                  weights.size());
+    const auto bias = [&](size_t i) { return biases.size() ? *(biases.begin() + i) : nullptr; };
+    Linear all = of(layout, **weights.begin(), bias(0));
+    for (size_t i = 1; i < weights.size(); ++i) {
+        const Weight& field = **(weights.begin() + i);
+        const Linear next = of(layout, field, bias(i));
+        const std::string& name = layout.of(field).name;
         if (next.in != all.in || next.weight != all.weight + all.out * all.in)
-            fail("'{}.weight' does not follow '{}.weight' in memory with the same input size", stems[i], stems[i - 1]);
-        if (has_bias && next.bias != all.bias + all.out)
-            fail("'{}.bias' does not follow '{}.bias' in memory", stems[i], stems[i - 1]);
+            fail("'{}' does not follow the projection before it in memory with the same input size", name);
+        if (bias(i) && next.bias != all.bias + all.out)
+            fail("the bias of '{}' does not follow the one before it in memory", name);
         all.out += next.out;
     }
     return all;

@@ -6,7 +6,7 @@
 #include "train/parameters.h"
 #include "train/weights_view.h"
 
-#include <string>
+#include <initializer_list>
 #include <vector>
 
 namespace mariana::train {
@@ -18,13 +18,15 @@ struct Linear {
     int64_t weight = -1, bias = -1;  // offsets; bias -1 when there is none
     int64_t in = 0, out = 0;
 
-    // The tensors `stem`.weight and, with has_bias, `stem`.bias (Error if missing).
-    static Linear find(const ParameterSet& layout, const std::string& stem, bool has_bias = false);
-    // The tensors `stems`[i].weight (and with has_bias their .bias), each stored right after
-    // the one before with the same input size, as one projection whose outputs are theirs in
-    // order: a layer reading one x through several projections then packs it for the GEMM
-    // once (Error if they are not so stored).
-    static Linear stacked(const ParameterSet& layout, const std::vector<std::string>& stems, bool has_bias = false);
+    // The projection whose weight is the field `weight` of layout.declared(), with the bias
+    // field `bias` when given.
+    static Linear of(const ParameterSet& layout, const Weight& weight, const std::vector<float>* bias = nullptr);
+    // The projections of `weights` (and of `biases`, one each, when given), each stored right
+    // after the one before with the same input size, as one projection whose outputs are
+    // theirs in order: a layer reading one x through several projections then packs it for
+    // the GEMM once (Error if they are not so stored).
+    static Linear stacked(const ParameterSet& layout, std::initializer_list<const Weight*> weights,
+                          std::initializer_list<const std::vector<float>*> biases = {});
 
     // y [n, out] (overwritten).
     template <typename T>

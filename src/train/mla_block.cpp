@@ -12,19 +12,18 @@
 namespace mariana::train {
 
 template <typename T>
-MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix)
+MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const MlaWeights& w)
     : nh_(c.num_attention_heads), dn_(c.qk_nope_head_dim), dr_(c.qk_rope_head_dim), dv_(c.v_head_dim),
       R_(c.kv_lora_rank), Rq_(c.q_lora_rank), eps_(T(c.rms_norm_eps)),
       scale_(1.0 / std::sqrt(double(c.qk_head_dim())) * yarn_softmax_scale_factor(c.rope)),
-      rotation_scale_(yarn_rotation_scale(c.rope)), kv_b_proj_(Linear::find(layout, prefix + "kv_b_proj")),
-      o_proj_(Linear::find(layout, prefix + "o_proj")),
-      kv_a_norm_(layout.find(prefix + "kv_a_layernorm.weight").offset),
+      rotation_scale_(yarn_rotation_scale(c.rope)), kv_b_proj_(Linear::of(layout, w.kv_b_proj)),
+      o_proj_(Linear::of(layout, w.o_proj)), kv_a_norm_(layout.of(w.kv_a_norm).offset),
       inv_freq_(rope_inv_frequencies(c.rope, c.qk_rope_head_dim))
 {
-    x_proj_ = Linear::stacked(layout, {prefix + (Rq_ > 0 ? "q_a_proj" : "q_proj"), prefix + "kv_a_proj_with_mqa"});
+    x_proj_ = Linear::stacked(layout, {Rq_ > 0 ? &w.q_a_proj : &w.q_proj, &w.kv_a_proj});
     if (Rq_ > 0) {
-        q_a_norm_ = layout.find(prefix + "q_a_layernorm.weight").offset;
-        q_b_proj_ = Linear::find(layout, prefix + "q_b_proj");
+        q_a_norm_ = layout.of(w.q_a_norm).offset;
+        q_b_proj_ = Linear::of(layout, w.q_b_proj);
     }
 }
 

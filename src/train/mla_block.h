@@ -16,7 +16,8 @@ namespace mariana::train {
 template <typename T>
 class MlaBlock final : public AttentionBlock<T> {
 public:
-    MlaBlock(const ModelConfig& config, const ParameterSet& layout, const std::string& prefix);
+    // The parameters of `w`, a layer's attention in layout.declared().
+    MlaBlock(const ModelConfig& config, const ParameterSet& layout, const MlaWeights& w);
 
     void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
                  ThreadPool& pool) override;

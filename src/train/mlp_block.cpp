@@ -5,9 +5,8 @@
 namespace mariana::train {
 
 template <typename T>
-MlpBlock<T>::MlpBlock(const ParameterSet& layout, const std::string& prefix)
-    : gate_up_(Linear::stacked(layout, {prefix + "gate_proj", prefix + "up_proj"})),
-      down_(Linear::find(layout, prefix + "down_proj"))
+MlpBlock<T>::MlpBlock(const ParameterSet& layout, const MlpWeights& w)
+    : gate_up_(Linear::stacked(layout, {&w.gate, &w.up})), down_(Linear::of(layout, w.down))
 {
 }
 

@@ -15,8 +15,8 @@ namespace mariana::train {
 template <typename T>
 class MlpBlock {
 public:
-    // The tensors `prefix`gate_proj, up_proj and down_proj.
-    MlpBlock(const ParameterSet& layout, const std::string& prefix);
+    // The parameters of `w`, a SwiGLU block of layout.declared().
+    MlpBlock(const ParameterSet& layout, const MlpWeights& w);
 
     // x [n, hidden] → out [n, hidden] (overwritten).
     void forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, ThreadPool& pool);

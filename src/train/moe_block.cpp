@@ -5,7 +5,6 @@
 #include "kernels/elementwise.h"
 
 #include <algorithm>
-#include <fmt/format.h>
 
 namespace mariana::train {
 
@@ -38,16 +37,14 @@ void prefetch_slot_row(const T* rows, const std::vector<int64_t>& slots, int64_t
 }  // namespace
 
 template <typename T>
-MoeBlock<T>::MoeBlock(const ModelConfig& c, const ParameterSet& layout, const std::string& prefix,
-                      double balance_alpha)
+MoeBlock<T>::MoeBlock(const ModelConfig& c, const ParameterSet& layout, const MoeWeights& w, double balance_alpha)
     : config_(c), E_(c.n_routed_experts), K_(c.num_experts_per_tok), alpha_(balance_alpha),
-      router_(Linear::find(layout, prefix + "gate")), routed_(size_t(c.n_routed_experts)),
-      load_(size_t(c.n_routed_experts), 0)
+      router_(Linear::of(layout, w.router)), routed_(size_t(c.n_routed_experts)), load_(size_t(c.n_routed_experts), 0)
 {
-    if (c.correction_bias) bias_ = layout.find(prefix + "gate.e_score_correction_bias").offset;
+    if (c.correction_bias) bias_ = layout.of(w.correction_bias).offset;
     experts_.reserve(size_t(E_));
-    for (int64_t e = 0; e < E_; ++e) experts_.emplace_back(layout, fmt::format("{}experts.{}.", prefix, e));
-    if (c.n_shared_experts > 0) shared_.emplace(layout, prefix + "shared_experts.");
+    for (const MlpWeights& expert : w.experts) experts_.emplace_back(layout, expert);
+    if (c.n_shared_experts > 0) shared_.emplace(layout, w.shared);
 }
 
 template <typename T>

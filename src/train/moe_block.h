@@ -19,8 +19,8 @@ namespace mariana::train {
 template <typename T>
 class MoeBlock {
 public:
-    // The tensors under `prefix` (e.g. "model.layers.3.mlp.").
-    MoeBlock(const ModelConfig& config, const ParameterSet& layout, const std::string& prefix, double balance_alpha);
+    // The parameters of `w`, a layer's MoE in layout.declared().
+    MoeBlock(const ModelConfig& config, const ParameterSet& layout, const MoeWeights& w, double balance_alpha);
 
     // x [sequences·length, hidden] → out (overwritten).
     void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out, ThreadPool& pool);

@@ -4,27 +4,16 @@
 #include "kernels/rms_norm.h"
 
 #include <algorithm>
-#include <fmt/format.h>
 
 namespace mariana::train {
 
-namespace {
-
-std::string prefix(const ModelConfig& c, int64_t depth) { return fmt::format("model.layers.{}.", c.num_hidden_layers + depth - 1); }
-
-}  // namespace
-
 template <typename T>
-MtpModule<T>::MtpModule(const ModelConfig& c, const ParameterSet& layout, int64_t depth, double balance_alpha)
-    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)),
-      embed_(layout.find(prefix(c, depth) + "embed_tokens.weight").offset),
-      enorm_(layout.find(prefix(c, depth) + "enorm.weight").offset),
-      hnorm_(layout.find(prefix(c, depth) + "hnorm.weight").offset),
-      eh_proj_(Linear::find(layout, prefix(c, depth) + "eh_proj")),
-      block_(c, layout, c.num_hidden_layers + depth - 1, balance_alpha),
-      head_(layout.find(prefix(c, depth) + "shared_head.norm.weight").offset,
-            Linear::find(layout, prefix(c, depth) + "shared_head.head"),
-            c.rms_norm_eps)
+MtpModule<T>::MtpModule(const ModelConfig& c, const ParameterSet& layout, const MtpWeights& w, double balance_alpha)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), embed_(layout.of(w.embed).offset),
+      enorm_(layout.of(w.enorm).offset), hnorm_(layout.of(w.hnorm).offset), eh_proj_(Linear::of(layout, w.eh_proj)),
+      // The module's block is a MoE layer exactly when the main model's last layer is.
+      block_(c, layout, w.block, c.is_moe_layer(c.num_hidden_layers), balance_alpha),
+      head_(layout.of(w.head_norm).offset, Linear::of(layout, w.head), c.rms_norm_eps)
 {
 }
 

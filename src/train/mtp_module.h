@@ -18,7 +18,8 @@ namespace mariana::train {
 template <typename T>
 class MtpModule {
 public:
-    MtpModule(const ModelConfig& config, const ParameterSet& layout, int64_t depth, double balance_alpha);
+    // The parameters of `w`, an MTP module of layout.declared().
+    MtpModule(const ModelConfig& config, const ParameterSet& layout, const MtpWeights& w, double balance_alpha);
 
     // h_prev [sequences·length, hidden]; tokens [sequences·length]: t_{i+k} for each row.
     void forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, int64_t sequences,

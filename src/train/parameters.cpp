@@ -14,9 +14,11 @@ ParameterSet ParameterSet::load(const ModelConfig& config, const Checkpoint& che
     ParameterSet set;
     const TensorVisitor load_tensor = tensor_loader(checkpoint);
     // The loader binds matrices as views of the mapped file and converts vectors; the
-    // values are then copied out as float32, whatever the stored dtype.
+    // values are then copied out as float32, whatever the stored dtype, and the field is
+    // unbound again: the declared struct keeps the structure, the set the values.
     const TensorVisitor collect = [&](const TensorDecl& decl) {
         if (decl.optional && !checkpoint.find(decl.name)) return;
+        set.by_field_[decl.matrix ? static_cast<const void*>(decl.matrix) : decl.vector] = set.parameters_.size();
         if (!decl.same_as.empty()) {
             const Parameter& original = set.find(decl.same_as);
             set.parameters_.push_back({decl.name, decl.shape, decl.role, original.offset, original.size, true});
@@ -34,9 +36,13 @@ ParameterSet ParameterSet::load(const ModelConfig& config, const Checkpoint& che
             for (int64_t r = 0; r < w.rows; ++r)
                 for (int64_t c = 0; c < w.cols; ++c) out[r * w.cols + c] = w.at(r, c);
         }
+        if (decl.matrix) *decl.matrix = Weight{};
+        else std::vector<float>().swap(*decl.vector);
         set.parameters_.push_back(std::move(p));
     };
-    visit_declared_tensors(config, collect);
+    auto declared = std::make_shared<DeclaredWeights>();
+    declare_weights(config, *declared, collect);
+    set.declared_ = std::move(declared);
     set.grads_.assign(set.values_.size(), 0.0f);
     return set;
 }
@@ -46,6 +52,13 @@ const Parameter& ParameterSet::find(std::string_view name) const
     const auto it = std::ranges::find(parameters_, name, &Parameter::name);
     if (it == parameters_.end()) fail("no parameter named '{}'", name);
     return *it;
+}
+
+const Parameter& ParameterSet::of_field(const void* field) const
+{
+    const auto it = by_field_.find(field);
+    if (it == by_field_.end()) fail("the model's layout has a tensor this parameter set lacks (an optional one)");
+    return parameters_[it->second];
 }
 
 void ParameterSet::zero_grads(ThreadPool& pool)

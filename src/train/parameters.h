@@ -8,12 +8,14 @@
 #include "formats/checkpoint.h"
 #include "formats/tensor_source.h"
 #include "model/config.h"
+#include "model/declared_weights.h"
 #include "model/tensor_decl.h"
 
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace mariana::train {
@@ -46,6 +48,16 @@ public:
     const std::vector<Parameter>& parameters() const { return parameters_; }
     const Parameter& find(std::string_view name) const;  // throws Error for an unknown name
 
+    // The parameters' structure: the architecture's weight struct (DeepSeekWeights or
+    // DenseWeights) from the one declared-tensor list, its fields bound to no data. Blocks
+    // find their parameters by field, of(layer.attn.o_proj), never by restating a name.
+    const DeclaredWeights& declared() const { return *declared_; }
+    // The parameter a field of declared() stands for. Throws Error for a field whose tensor
+    // is not in the set (an optional one the checkpoint lacks: see has).
+    const Parameter& of(const Weight& field) const { return of_field(&field); }
+    const Parameter& of(const std::vector<float>& field) const { return of_field(&field); }
+    bool has(const Weight& field) const { return by_field_.contains(&field); }
+
     std::span<float> values() { return values_; }
     std::span<const float> values() const { return values_; }
     std::span<float> grads() { return grads_; }
@@ -66,7 +78,11 @@ public:
     std::shared_ptr<const TensorSource> as_tensors(DType matrices, ThreadPool& pool) const;
 
 private:
+    const Parameter& of_field(const void* field) const;
+
     std::vector<Parameter> parameters_;
+    std::shared_ptr<const DeclaredWeights> declared_;
+    std::unordered_map<const void*, size_t> by_field_;  // field of *declared_ -> index in parameters_
     LargeVector<float> values_, grads_;
 };
 

@@ -4,35 +4,49 @@
 #include "kernels/embedding.h"
 
 #include <algorithm>
-#include <fmt/format.h>
+#include <type_traits>
+#include <variant>
 
 namespace mariana::train {
 
 namespace {
 
-Linear output_projection(const ModelConfig& c, const ParameterSet& layout)
+// The output head of the declared weights: the final norm, then the output projection (the
+// embedding itself when a dense model ties them).
+template <typename T>
+OutputHead<T> output_head(const ModelConfig& c, const ParameterSet& layout)
 {
-    return Linear::find(layout, c.tie_word_embeddings ? "model.embed_tokens" : "lm_head");
-}
-
-bool has_mtp_module(const ModelConfig& c, const ParameterSet& layout, int64_t depth)
-{
-    const std::string name = fmt::format("model.layers.{}.eh_proj.weight", c.num_hidden_layers + depth - 1);
-    return std::ranges::any_of(layout.parameters(), [&](const Parameter& p) { return p.name == name; });
+    return std::visit(
+        [&](const auto& w) {
+            const bool tied = std::is_same_v<std::decay_t<decltype(w)>, DenseWeights> && c.tie_word_embeddings;
+            return OutputHead<T>(layout.of(w.final_norm).offset, Linear::of(layout, tied ? w.embed : w.lm_head),
+                                 c.rms_norm_eps);
+        },
+        layout.declared());
 }
 
 }  // namespace
 
 template <typename T>
 Transformer<T>::Transformer(const ModelConfig& c, const ParameterSet& layout, Objective objective)
-    : config_(c), objective_(objective), embed_(layout.find("model.embed_tokens.weight").offset),
-      head_(layout.find("model.norm.weight").offset, output_projection(c, layout), c.rms_norm_eps)
+    : config_(c), objective_(objective),
+      embed_(std::visit([&](const auto& w) { return layout.of(w.embed).offset; }, layout.declared())),
+      head_(output_head<T>(c, layout))
 {
     layers_.reserve(size_t(c.num_hidden_layers));
-    for (int64_t l = 0; l < c.num_hidden_layers; ++l) layers_.emplace_back(c, layout, l, objective.balance_alpha);
+    if (const auto* w = std::get_if<DenseWeights>(&layout.declared())) {
+        for (const DenseLayer& layer : w->layers) layers_.emplace_back(c, layout, layer);
+        return;
+    }
+    const DeepSeekWeights& w = std::get<DeepSeekWeights>(layout.declared());
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+        layers_.emplace_back(c, layout, w.layers[size_t(l)], c.is_moe_layer(l), objective.balance_alpha);
     if (objective.mtp_weight == 0) return;
-    for (int64_t k = 1; k <= c.num_nextn_predict_layers && has_mtp_module(c, layout, k); ++k)
-        mtp_.emplace_back(c, layout, k, objective.balance_alpha);
+    // Modules the checkpoint has, in depth order (a missing one ends the chain).
+    for (const MtpWeights& module : w.mtp) {
+        if (!layout.has(module.eh_proj)) break;
+        mtp_.emplace_back(c, layout, module, objective.balance_alpha);
+    }
 }
 
 template <typename T>
