@@ -9,6 +9,7 @@
 #   CACHE        where checkpoints and results live (default bench/.models, gitignored)
 #   THREADS      thread counts to run (default "1 2")
 #   REPEATS      timed runs per figure, medians reported (default 3)
+#   COMPUTE      --compute of the runs: auto, f32 or bf16 (default auto)
 # Results: one JSON object per run appended to $CACHE/results.jsonl, and a table at the end.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ mariana=${MARIANA:-$root/build/release/src/mariana}
 cache=${CACHE:-$root/bench/.models}
 threads=${THREADS:-1 2}
 repeats=${REPEATS:-3}
+compute=${COMPUTE:-auto}
 models=("$@")
 [[ ${#models[@]} -gt 0 ]] || models=(r1-distill-qwen-1.5b deepseek-v2-lite)
 
@@ -51,19 +53,20 @@ for name in "${models[@]}"; do
     [[ -n ${dtype[$name]:-} ]] || { echo "unknown model '$name' (${!dtype[*]})" >&2; exit 1; }
     dir=$(ensure_checkpoint "$name")
     for t in $threads; do
-        cmd=("$mariana" bench --model "$dir" --prompt "${prompt[$name]}" --decode "${decode[$name]}" --threads "$t" --repeats "$repeats" --json)
+        cmd=("$mariana" bench --model "$dir" --prompt "${prompt[$name]}" --decode "${decode[$name]}" --threads "$t" --repeats "$repeats" --compute "$compute" --json)
         echo "+ ${cmd[*]}" >&2
         line=$("${cmd[@]}")
         echo "$line" | jq -c --arg name "$name" --arg dtype "${dtype[$name]}" --arg date "$(date -u +%FT%TZ)" \
             '{name: $name, dtype: $dtype, date: $date} + .' >> "$results"
         echo "$line" | jq -r --arg name "$name" --arg dtype "${dtype[$name]}" '
-            "| \($name) | \($dtype) | \(.threads) | \(.prefill_tok_s*100|round/100) | \(.decode_tok_s*100|round/100) | "
+            "| \($name) | \($dtype) | \(.threads) | \(.compute) | \(.prefill_tok_s*100|round/100) | "
+            + "\(.prefill_share_of_fma_peak*100|round)% / \(.prefill_share_of_bf16_peak*100|round)% | \(.decode_tok_s*100|round/100) | "
             + "\(.bandwidth_before_gb_s*10|round/10) / \(.bandwidth_after_gb_s*10|round/10) | "
             + "\(.decode_bound_before_tok_s*100|round/100) / \(.decode_bound_after_tok_s*100|round/100) | "
             + "\(.decode_share_of_bound_before*100|round)% / \(.decode_share_of_bound_after*100|round)% |"' >> "$table"
     done
 done
 
-echo "| model | dtype | threads | prefill tok/s | decode tok/s | bandwidth GB/s (before / after) | decode bound tok/s | % of bound |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| model | dtype | threads | compute | prefill tok/s | prefill % of fp32 / bf16 peak | decode tok/s | bandwidth GB/s (before / after) | decode bound tok/s | % of bound |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 cat "$table"
