@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "formats/score_request.h"
+#include "golden_tokenizer.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -13,16 +14,13 @@
 
 namespace {
 
-const mariana::Tokenizer* tokenizer_ptr = nullptr;
 constexpr int64_t kVocab = 129280, kMaxTokens = 4096;
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***)
 {
-    static const mariana::Tokenizer loaded =
-        mariana::Tokenizer::load(std::string(MARIANA_SHARED_DIR) + "/golden/tokenizer/deepseek-v3");
-    tokenizer_ptr = &loaded;
+    golden_deepseek_tokenizer();  // loaded before the first input, not during it
     return 0;
 }
 
@@ -32,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     try {
         const mariana::Json line = mariana::parse_json(text, "fuzz line 1");
         const mariana::ScoreRequest r =
-            mariana::parse_score_request(mariana::JsonFields(line, "fuzz line 1"), tokenizer_ptr, kVocab, kMaxTokens);
+            mariana::parse_score_request(mariana::JsonFields(line, "fuzz line 1"), &golden_deepseek_tokenizer(), kVocab, kMaxTokens);
         const int64_t n = int64_t(r.tokens.size());
         if (n < 2 || n > kMaxTokens || r.first_scored < 1 || r.first_scored >= n) std::abort();
         for (const int32_t id : r.tokens)

@@ -5,6 +5,7 @@
 #include "core/utf8.h"
 #include "formats/tokenizer/stream_decoder.h"
 #include "formats/tokenizer/tokenizer.h"
+#include "golden_tokenizer.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -12,25 +13,15 @@
 #include <cstdlib>
 #include <string_view>
 
-namespace {
-
-const mariana::Tokenizer* tokenizer_ptr = nullptr;
-
-}  // namespace
-
-// Loading the 128k-token file takes seconds in this instrumented build; done here it does
-// not count against the per-input timeout, as it would inside the first input's run.
 extern "C" int LLVMFuzzerInitialize(int*, char***)
 {
-    static const mariana::Tokenizer loaded =
-        mariana::Tokenizer::load(std::string(MARIANA_SHARED_DIR) + "/golden/tokenizer/deepseek-v3");
-    tokenizer_ptr = &loaded;
+    golden_deepseek_tokenizer();  // loaded before the first input, not during it
     return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    const mariana::Tokenizer& tokenizer = *tokenizer_ptr;
+    const mariana::Tokenizer& tokenizer = golden_deepseek_tokenizer();
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     const std::vector<int32_t> ids = tokenizer.encode(text, false);
     const std::string decoded = tokenizer.decode(ids, {.skip_special_tokens = false, .clean_up_spaces = false});
