@@ -1,6 +1,7 @@
 #include "model/dense_model.h"
 
 #include "kernels/activation.h"
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
 #include "kernels/rope.h"
@@ -64,6 +65,13 @@ void DenseModel::attention(const DenseLayer& w, int64_t l, const TokenBatch& bat
     for (size_t c = 0; c < batch.chunks.size(); ++c) {
         const SequenceChunk& chunk = batch.chunks[c];
         const int64_t first = batch.chunk_begin[c], n = int64_t(chunk.tokens.size()), L = chunk.start_pos + n;
+        if (chunk.start_pos == 0) {  // a prefill from position 0: the blocked causal attention training runs
+            lse_.resize(size_t(nh * n));
+            const AttentionShape shape{n, nh, nkv, hd, hd, scale, compute_, 1};
+            attention_forward(q_.data() + first * nh * hd, k_.data() + first * nkv * hd, v_.data() + first * nkv * hd,
+                              shape, lse_.data(), attn_.data() + first * nh * hd, pool);
+            continue;
+        }
         scores_.resize(size_t(nh * L));
         pool.parallel_for(nh, 1, [&](int64_t h_begin, int64_t h_end) {
             for (int64_t h = h_begin; h < h_end; ++h) {

@@ -23,7 +23,7 @@ private:
 
     DenseWeights weights_;
     std::vector<float> inv_freq_;
-    std::vector<float> h_, normed_, branch_, q_, k_, v_, attn_, scores_, mlp_scratch_;
+    std::vector<float> h_, normed_, branch_, q_, k_, v_, attn_, scores_, lse_, mlp_scratch_;
 };
 
 }  // namespace mariana

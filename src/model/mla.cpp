@@ -1,6 +1,7 @@
 #include "model/mla.h"
 
 #include "kernels/activation.h"
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
 #include "kernels/rope.h"
@@ -84,6 +85,7 @@ void Mla::attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& 
     for (int64_t s = 0; s < L; ++s)
         std::memcpy(latents_.data() + s * R_, cache.row(layer, chunk.slot, s), size_t(R_) * sizeof(float));
     matmul(w.kv_b_proj, latents_.data(), L, kv_.data(), pool, precision);  // [L, nh, dn + dv]
+    if (chunk.start_pos == 0) return attend_prefill(layer, batch, c, cache, pool);
 
     pool.parallel_for(nh_, 1, [&](int64_t h_begin, int64_t h_end) {
         for (int64_t h = h_begin; h < h_end; ++h) {
@@ -103,6 +105,32 @@ void Mla::attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& 
             }
         }
     });
+}
+
+void Mla::attend_prefill(int64_t layer, const TokenBatch& batch, size_t c, KvCache& cache, ThreadPool& pool)
+{
+    const SequenceChunk& chunk = batch.chunks[c];
+    const int64_t first = batch.chunk_begin[c], n = int64_t(chunk.tokens.size()), qk = dn_ + dr_;
+    grow(keys_, n * nh_ * qk);
+    grow(values_, n * nh_ * dv_);
+    grow(lse_, nh_ * n);
+    // Per head, the key [k_nope_h, k_pe] (the rotated rope key shared by all heads, from the
+    // cache row) and the value, token-major as the attention kernel reads them.
+    pool.parallel_for(n, 64, [&](int64_t s0, int64_t s1) {
+        for (int64_t s = s0; s < s1; ++s) {
+            const float* k_pe = cache.row(layer, chunk.slot, s) + R_;
+            for (int64_t h = 0; h < nh_; ++h) {
+                const float* kv = kv_.data() + (s * nh_ + h) * (dn_ + dv_);
+                float* key = keys_.data() + (s * nh_ + h) * qk;
+                std::copy_n(kv, dn_, key);
+                std::copy_n(k_pe, dr_, key + dn_);
+                std::copy_n(kv + dn_, dv_, values_.data() + (s * nh_ + h) * dv_);
+            }
+        }
+    });
+    const AttentionShape shape{n, nh_, nh_, qk, dv_, softmax_scale_, precision, 1};
+    attention_forward(q_.data() + first * nh_ * qk, keys_.data(), values_.data(), shape, lse_.data(),
+                      attn_.data() + first * nh_ * dv_, pool);
 }
 
 void Mla::attend_absorbed(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t c, KvCache& cache,

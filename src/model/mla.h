@@ -37,6 +37,9 @@ public:
 private:
     void attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          ThreadPool& pool);
+    // The expanded form of a chunk from position 0, through the blocked causal attention
+    // that training runs (kernels/attention.h), on the keys and values kv_ holds.
+    void attend_prefill(int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache, ThreadPool& pool);
     void attend_absorbed(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          ThreadPool& pool);
 
@@ -54,6 +57,7 @@ private:
     std::vector<float> latents_;   // [L, R] gathered for expansion
     std::vector<float> kv_;        // [L, nh·(dn+dv)] expanded keys and values
     std::vector<float> per_head_;  // [nh, L + 2R] scores and absorbed vectors
+    std::vector<float> keys_, values_, lse_;  // prefill: [n, nh·(dn+dr)], [n, nh·dv], [nh, n]
 };
 
 }  // namespace mariana
