@@ -92,6 +92,49 @@ TEST(TrainLayers, FloatProductsMatchDouble)
     }
 }
 
+// Attention of T queries over P cached keys before them (a chunk after a prefix) gives the
+// last T rows of attention over the whole P + T sequence: exactly in double (the same sums),
+// within rounding in float and bf16, with keys and values read from interleaved rows (as a
+// KV cache stores them: a position's keys, then its values).
+TEST(TrainLayers, AttentionOverCachedKeysEqualsTheWholeSequencesLastRows)
+{
+    ThreadPool pool(2);
+    std::vector<GemmPrecision> precisions{GemmPrecision::f32};
+    if (gemm_bf16_available()) precisions.push_back(GemmPrecision::bf16);
+    for (const auto& [P, T] : {std::pair<int64_t, int64_t>{10, 1}, {50, 37}, {100, 150}, {1, 60}}) {
+        const int64_t L = P + T, heads = 6, kv_heads = 2, dk = 20, dv = 12, row = kv_heads * (dk + dv);
+        const Vec q = random_vec(L * heads * dk, 50), kv = random_vec(L * row, 51);
+        Vec k(L * kv_heads * dk), v(L * kv_heads * dv);
+        for (int64_t j = 0; j < L; ++j) {
+            std::copy_n(kv.begin() + j * row, kv_heads * dk, k.begin() + j * kv_heads * dk);
+            std::copy_n(kv.begin() + j * row + kv_heads * dk, kv_heads * dv, v.begin() + j * kv_heads * dv);
+        }
+        const AttentionShape whole{L, heads, kv_heads, dk, dv, 0.2, GemmPrecision::f32, 1};
+        Vec lse(heads * L), out(L * heads * dv);
+        attention_forward(q.data(), k.data(), v.data(), whole, lse.data(), out.data(), pool);
+
+        AttentionShape chunk{T, heads, kv_heads, dk, dv, 0.2, GemmPrecision::f32, 1, P, row, row};
+        Vec lse_d(heads * T), out_d(T * heads * dv);
+        attention_forward(q.data() + P * heads * dk, kv.data(), kv.data() + kv_heads * dk, chunk, lse_d.data(),
+                          out_d.data(), pool);
+        for (int64_t i = 0; i < T * heads * dv; ++i) ASSERT_EQ(out_d[size_t(i)], out[size_t(P * heads * dv + i)]);
+        for (int64_t h = 0; h < heads; ++h)
+            for (int64_t i = 0; i < T; ++i) ASSERT_EQ(lse_d[size_t(h * T + i)], lse[size_t(h * L + P + i)]);
+
+        const std::vector<float> qf(q.begin(), q.end()), kvf(kv.begin(), kv.end());
+        for (const GemmPrecision precision : precisions) {
+            chunk.precision = precision;
+            const double tolerance = precision == GemmPrecision::f32 ? 1e-4 : 3e-2;
+            std::vector<float> lse_f(size_t(heads * T)), out_f(size_t(T * heads * dv), 99.0f);
+            attention_forward(qf.data() + P * heads * dk, kvf.data(), kvf.data() + kv_heads * dk, chunk, lse_f.data(),
+                              out_f.data(), pool);
+            for (int64_t i = 0; i < T * heads * dv; ++i)
+                ASSERT_NEAR(out_f[size_t(i)], out[size_t(P * heads * dv + i)], tolerance)
+                    << "P=" << P << " T=" << T << " at " << i << (precision == GemmPrecision::bf16 ? " bf16" : "");
+        }
+    }
+}
+
 // The float attention (GEMMs over strided views, in causal blocks) computes what the double
 // loops compute, at a sequence shorter than a block, one of several blocks, the last
 // partial, and ones the backward takes in several passes of 288 rows (301: a last pass of

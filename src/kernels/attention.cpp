@@ -1,5 +1,6 @@
 #include "kernels/attention.h"
 
+#include "core/error.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
 #include "kernels/prefetch.h"
@@ -37,19 +38,21 @@ template <typename T>
 void attention_forward_loops(const T* q, const T* k, const T* v, const AttentionShape& s, T* lse, T* out,
                              ThreadPool& pool)
 {
-    const int64_t n = s.tokens, group = s.heads / s.kv_heads;
-    const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    const int64_t n = s.tokens, group = s.heads / s.kv_heads, past = s.past;
+    const int64_t qs = s.heads * s.dk, os = s.heads * s.dv;
+    const int64_t ks = s.k_stride ? s.k_stride : s.kv_heads * s.dk, vs = s.v_stride ? s.v_stride : s.kv_heads * s.dv;
     pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
-        std::vector<T> p(static_cast<size_t>(n));
+        std::vector<T> p(static_cast<size_t>(past + n));
         for (int64_t h = h0; h < h1; ++h) {
             const int64_t kvh = h / group;
             for (int64_t i = 0; i < n; ++i) {
-                for (int64_t j = 0; j <= i; ++j)
+                const int64_t last = past + i;  // the query's position: it sees keys [0, last]
+                for (int64_t j = 0; j <= last; ++j)
                     p[size_t(j)] = sum_of_products(q + i * qs + h * s.dk, k + j * ks + kvh * s.dk, s.dk);
-                lse[h * n + i] = softmax_row(p.data(), i, T(s.scale));
+                lse[h * n + i] = softmax_row(p.data(), last, T(s.scale));
                 T* o = out + i * os + h * s.dv;
                 std::fill(o, o + s.dv, T(0));
-                for (int64_t j = 0; j <= i; ++j)
+                for (int64_t j = 0; j <= last; ++j)
                     for (int64_t d = 0; d < s.dv; ++d) o[d] += p[size_t(j)] * v[j * vs + kvh * s.dv + d];
             }
         }
@@ -124,11 +127,11 @@ namespace {
 // first head's before it starts).
 class SlicesAhead {
 public:
-    SlicesAhead(int64_t rows, int64_t blocks) : rows_(rows), blocks_(blocks) {}
-    // A slice `width` floats wide at base, rows `stride` apart (four at most).
-    void add(const float* base, int64_t stride, int64_t width)
+    explicit SlicesAhead(int64_t blocks) : blocks_(blocks) {}
+    // A slice `width` floats wide at base, `rows` rows `stride` apart (four at most).
+    void add(const float* base, int64_t rows, int64_t stride, int64_t width)
     {
-        slices_[count_++] = Prefetch(base, rows_, stride, width);
+        slices_[count_++] = Prefetch(base, rows, stride, width);
     }
     void issue_all()
     {
@@ -141,7 +144,7 @@ public:
     }
 
 private:
-    int64_t rows_, blocks_;
+    int64_t blocks_;
     Prefetch slices_[4];
     int count_ = 0;
 };
@@ -160,48 +163,53 @@ template <>
 void attention_forward<float>(const float* q, const float* k, const float* v, const AttentionShape& s, float* lse,
                               float* out, ThreadPool& pool)
 {
-    const int64_t n = s.tokens, group = s.heads / s.kv_heads, heads = s.sequences * s.heads;
-    const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
+    MARIANA_CHECK((s.past == 0 && s.k_stride == 0 && s.v_stride == 0) || s.sequences == 1,
+                  "attention over cached keys runs one sequence, not {}", s.sequences);
+    const int64_t n = s.tokens, past = s.past, keys = past + n, group = s.heads / s.kv_heads;
+    const int64_t heads = s.sequences * s.heads;
+    const int64_t qs = s.heads * s.dk, os = s.heads * s.dv;
+    const int64_t ks = s.k_stride ? s.k_stride : s.kv_heads * s.dk, vs = s.v_stride ? s.v_stride : s.kv_heads * s.dv;
     const int k_step = gemm_k_step(s.precision);
-    const int64_t row_words = (n + k_step - 1) / k_step, blocks = (n + kBlock - 1) / kBlock;
+    const int64_t row_words = (keys + k_step - 1) / k_step, blocks = (n + kBlock - 1) / kBlock;
     // Head `item` of the batch: head item % heads of sequence item / heads, whose rows follow
     // the sequences before it.
     auto slices_of = [&](int64_t item) {
         const int64_t b = item / s.heads, h = item % s.heads;
-        SlicesAhead slices(n, blocks);
-        slices.add(q + b * n * qs + h * s.dk, qs, s.dk);
-        slices.add(k + b * n * ks + h / group * s.dk, ks, s.dk);
-        slices.add(v + b * n * vs + h / group * s.dv, vs, s.dv);
+        SlicesAhead slices(blocks);
+        slices.add(q + b * n * qs + h * s.dk, n, qs, s.dk);
+        slices.add(k + b * keys * ks + h / group * s.dk, keys, ks, s.dk);
+        slices.add(v + b * keys * vs + h / group * s.dv, keys, vs, s.dv);
         return slices;
     };
-    pool.parallel_for(heads, items_per_chunk(heads, pool), [&](int64_t first, int64_t past) {
+    pool.parallel_for(heads, items_per_chunk(heads, pool), [&](int64_t first, int64_t past_item) {
         thread_local std::vector<float> scores, words;  // a block's scores, and bf16: its P's words
         thread_local PackedB keys_t, values;  // Kᵀ and V, packed once for all blocks
-        scores.resize(size_t(kBlock * n));
+        scores.resize(size_t(kBlock * keys));
         if (k_step > 1) words.resize(size_t(kBlock * row_words));
         float* p = scores.data();
-        const WordsView probabilities = k_step == 1 ? WordsView{p, n, 1} : WordsView{words.data(), row_words, 1};
+        const WordsView probabilities = k_step == 1 ? WordsView{p, keys, 1} : WordsView{words.data(), row_words, 1};
         slices_of(first).issue_all();
-        for (int64_t item = first; item < past; ++item) {
+        for (int64_t item = first; item < past_item; ++item) {
             const int64_t b = item / s.heads, h = item % s.heads, kvh = h / group;
-            const float *qb = q + b * n * qs, *kb = k + b * n * ks, *vb = v + b * n * vs;
+            const float *qb = q + b * n * qs, *kb = k + b * keys * ks, *vb = v + b * keys * vs;
             float *lb = lse + b * s.heads * n, *ob = out + b * n * os;
-            SlicesAhead next = item + 1 < heads ? slices_of(item + 1) : SlicesAhead(n, blocks);
-            keys_t.pack(s.dk, n, {kb + kvh * s.dk, 1, ks}, s.precision);
-            values.pack(n, s.dv, {vb + kvh * s.dv, vs, 1}, s.precision);
+            SlicesAhead next = item + 1 < heads ? slices_of(item + 1) : SlicesAhead(blocks);
+            keys_t.pack(s.dk, keys, {kb + kvh * s.dk, 1, ks}, s.precision);
+            values.pack(keys, s.dv, {vb + kvh * s.dv, vs, 1}, s.precision);
+            // Query rows [i0, i1) sit at positions past + i and see keys [0, past + i1).
             for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-                const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0;
+                const int64_t i1 = std::min(n, i0 + kBlock), rows = i1 - i0, seen = past + i1;
                 next.issue_block();
-                gemm_serial(rows, i1, s.dk, {qb + i0 * qs + h * s.dk, qs, 1}, keys_t, p, n, false, 0,
-                            {Causal::lower_c, i0});
+                gemm_serial(rows, seen, s.dk, {qb + i0 * qs + h * s.dk, qs, 1}, keys_t, p, keys, false, 0,
+                            {Causal::lower_c, past + i0});
                 for (int64_t i = i0; i < i1; ++i) {
-                    float* row = p + (i - i0) * n;
-                    lb[h * n + i] = softmax_row(row, i, float(s.scale));
-                    std::fill(row + i + 1, row + i1, 0.0f);
-                    if (k_step > 1) gemm_words_along(row, i1, words.data() + (i - i0) * row_words, s.precision);
+                    float* row = p + (i - i0) * keys;
+                    lb[h * n + i] = softmax_row(row, past + i, float(s.scale));
+                    std::fill(row + past + i + 1, row + seen, 0.0f);
+                    if (k_step > 1) gemm_words_along(row, seen, words.data() + (i - i0) * row_words, s.precision);
                 }
-                gemm_serial_words(rows, s.dv, i1, probabilities, values, ob + i0 * os + h * s.dv, os, false, 0,
-                                  {Causal::lower_a, i0});
+                gemm_serial_words(rows, s.dv, seen, probabilities, values, ob + i0 * os + h * s.dv, os, false, 0,
+                                  {Causal::lower_a, past + i0});
             }
         }
     });
@@ -211,6 +219,7 @@ template <>
 void attention_backward<float>(const float* q, const float* k, const float* v, const float* lse, const float* dout,
                                const AttentionShape& s, float* dq, float* dk, float* dv, ThreadPool& pool)
 {
+    MARIANA_CHECK(s.past == 0 && s.k_stride == 0 && s.v_stride == 0, "the attention backward reads packed rows");
     const int64_t n = s.tokens, group = s.heads / s.kv_heads;
     const int64_t qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv, os = s.heads * s.dv;
     const int64_t heads = s.sequences * s.heads, kv_heads = s.sequences * s.kv_heads;
@@ -229,12 +238,12 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
     // with its group's first head its keys and values.
     auto slices_of = [&](int64_t item) {
         const int64_t b = item / s.heads, h = item % s.heads;
-        SlicesAhead slices(n, blocks);
-        slices.add(q + b * n * qs + h * s.dk, qs, s.dk);
-        slices.add(dout + b * n * os + h * s.dv, os, s.dv);
+        SlicesAhead slices(blocks);
+        slices.add(q + b * n * qs + h * s.dk, n, qs, s.dk);
+        slices.add(dout + b * n * os + h * s.dv, n, os, s.dv);
         if (h % group == 0) {
-            slices.add(k + b * n * ks + h / group * s.dk, ks, s.dk);
-            slices.add(v + b * n * vs + h / group * s.dv, vs, s.dv);
+            slices.add(k + b * n * ks + h / group * s.dk, n, ks, s.dk);
+            slices.add(v + b * n * vs + h / group * s.dv, n, vs, s.dv);
         }
         return slices;
     };
@@ -260,7 +269,7 @@ void attention_backward<float>(const float* q, const float* k, const float* v, c
             keys.pack(n, s.dk, {kb + kvh * s.dk, ks, 1}, s.precision);
             for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) {
                 const int64_t next_head = b * s.heads + h + 1;
-                SlicesAhead next = next_head < heads ? slices_of(next_head) : SlicesAhead(n, blocks);
+                SlicesAhead next = next_head < heads ? slices_of(next_head) : SlicesAhead(blocks);
                 queries.pack(n, s.dk, {qb + h * s.dk, qs, 1}, s.precision);
                 douts.pack(n, s.dv, {db_out + h * s.dv, os, 1}, s.precision);
                 for (int64_t r0 = 0; r0 < n; r0 += kRowsPerPass) {
@@ -329,6 +338,8 @@ template <>
 void attention_forward<double>(const double* q, const double* k, const double* v, const AttentionShape& s,
                                double* lse, double* out, ThreadPool& pool)
 {
+    MARIANA_CHECK((s.past == 0 && s.k_stride == 0 && s.v_stride == 0) || s.sequences == 1,
+                  "attention over cached keys runs one sequence, not {}", s.sequences);
     const int64_t n = s.tokens;
     for (int64_t b = 0; b < s.sequences; ++b)
         attention_forward_loops(q + b * n * s.heads * s.dk, k + b * n * s.kv_heads * s.dk,
@@ -341,6 +352,7 @@ void attention_backward<double>(const double* q, const double* k, const double* 
                                 const double* dout, const AttentionShape& s, double* dq, double* dk, double* dv,
                                 ThreadPool& pool)
 {
+    MARIANA_CHECK(s.past == 0 && s.k_stride == 0 && s.v_stride == 0, "the attention backward reads packed rows");
     const int64_t n = s.tokens, qs = s.heads * s.dk, ks = s.kv_heads * s.dk, vs = s.kv_heads * s.dv;
     for (int64_t b = 0; b < s.sequences; ++b)
         attention_backward_loops(q + b * n * qs, k + b * n * ks, v + b * n * vs, lse + b * s.heads * n,

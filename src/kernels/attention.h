@@ -1,7 +1,9 @@
 // Causal softmax attention over one sequence, forward and backward, with grouped heads
 // (head h reads key/value head h / (heads / kv_heads)) and separate key and value widths
 // (MLA's keys are nope+rope wide, its values v_head_dim). Rows are token-major:
-// q [T, heads·dk], k [T, kv_heads·dk], v [T, kv_heads·dv], out [T, heads·dv].
+// q [T, heads·dk], k [P + T, kv_heads·dk], v [P + T, kv_heads·dv], out [T, heads·dv], where
+// P (`past`, forward only) counts keys and values cached before the T queries: query i sits
+// at position P + i and sees keys [0, P + i].
 #pragma once
 
 #include "core/thread_pool.h"
@@ -17,6 +19,10 @@ struct AttentionShape {
     // The float products' operands (the softmax and its gradient stay float32).
     GemmPrecision precision = GemmPrecision::f32;
     int64_t sequences = 1;  // of `tokens` rows each, one after the other, attending within themselves
+    int64_t past = 0;       // cached keys before the queries (one sequence, forward only)
+    // Forward only: the row strides of k and v, where their rows are not packed (a KV cache
+    // row holding both); 0 for kv_heads·dk and kv_heads·dv.
+    int64_t k_stride = 0, v_stride = 0;
 };
 
 // Only lse [B, heads, T], each softmax row's log Σ exp, is kept for the backward, which

@@ -65,13 +65,19 @@ void DenseModel::attention(const DenseLayer& w, int64_t l, const TokenBatch& bat
     for (size_t c = 0; c < batch.chunks.size(); ++c) {
         const SequenceChunk& chunk = batch.chunks[c];
         const int64_t first = batch.chunk_begin[c], n = int64_t(chunk.tokens.size()), L = chunk.start_pos + n;
-        if (chunk.start_pos == 0) {  // a prefill from position 0: the blocked causal attention training runs
+        if (n > 1) {  // a prompt or its continuation: the blocked causal attention training runs
+            // Keys and values of the whole sequence, read in place from the slot's cache rows.
+            const float* keys = cache.row(l, chunk.slot, 0);
+            const int64_t row = cache.row_floats();
             lse_.resize(size_t(nh * n));
-            const AttentionShape shape{n, nh, nkv, hd, hd, scale, compute_, 1};
-            attention_forward(q_.data() + first * nh * hd, k_.data() + first * nkv * hd, v_.data() + first * nkv * hd,
-                              shape, lse_.data(), attn_.data() + first * nh * hd, pool);
+            AttentionShape shape{n, nh, nkv, hd, hd, scale, compute_, 1};
+            shape.past = chunk.start_pos;
+            shape.k_stride = shape.v_stride = row;
+            attention_forward(q_.data() + first * nh * hd, keys, keys + nkv * hd, shape, lse_.data(),
+                              attn_.data() + first * nh * hd, pool);
             continue;
         }
+        // One decoded token: a dot product per cached key, reading each row once.
         scores_.resize(size_t(nh * L));
         pool.parallel_for(nh, 1, [&](int64_t h_begin, int64_t h_end) {
             for (int64_t h = h_begin; h < h_end; ++h) {

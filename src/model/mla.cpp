@@ -78,45 +78,18 @@ void Mla::attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& 
 {
     const SequenceChunk& chunk = batch.chunks[c];
     const int64_t first = batch.chunk_begin[c], n = int64_t(chunk.tokens.size());
-    const int64_t L = chunk.start_pos + n, qk = dn_ + dr_, kv_width = nh_ * (dn_ + dv_);
+    const int64_t L = chunk.start_pos + n, qk = dn_ + dr_;
     grow(latents_, L * R_);
-    grow(kv_, L * kv_width);
-    grow(per_head_, nh_ * L);
+    grow(kv_, L * nh_ * (dn_ + dv_));
+    grow(keys_, L * nh_ * qk);
+    grow(values_, L * nh_ * dv_);
+    grow(lse_, nh_ * n);
     for (int64_t s = 0; s < L; ++s)
         std::memcpy(latents_.data() + s * R_, cache.row(layer, chunk.slot, s), size_t(R_) * sizeof(float));
     matmul(w.kv_b_proj, latents_.data(), L, kv_.data(), pool, precision);  // [L, nh, dn + dv]
-    if (chunk.start_pos == 0) return attend_prefill(layer, batch, c, cache, pool);
-
-    pool.parallel_for(nh_, 1, [&](int64_t h_begin, int64_t h_end) {
-        for (int64_t h = h_begin; h < h_end; ++h) {
-            float* scores = per_head_.data() + h * L;
-            for (int64_t i = 0; i < n; ++i) {
-                const int64_t t = first + i, visible = chunk.start_pos + i + 1;
-                const float* q = q_.data() + (t * nh_ + h) * qk;
-                for (int64_t s = 0; s < visible; ++s) {
-                    const float* k_nope = kv_.data() + s * kv_width + h * (dn_ + dv_);
-                    const float* k_pe = cache.row(layer, chunk.slot, s) + R_;
-                    scores[s] = (dot(q, k_nope, dn_) + dot(q + dn_, k_pe, dr_)) * softmax_scale_;
-                }
-                softmax(scores, visible);
-                float* o = attn_.data() + t * nh_ * dv_ + h * dv_;
-                std::fill_n(o, dv_, 0.0f);
-                for (int64_t s = 0; s < visible; ++s) axpy(o, scores[s], kv_.data() + s * kv_width + h * (dn_ + dv_) + dn_, dv_);
-            }
-        }
-    });
-}
-
-void Mla::attend_prefill(int64_t layer, const TokenBatch& batch, size_t c, KvCache& cache, ThreadPool& pool)
-{
-    const SequenceChunk& chunk = batch.chunks[c];
-    const int64_t first = batch.chunk_begin[c], n = int64_t(chunk.tokens.size()), qk = dn_ + dr_;
-    grow(keys_, n * nh_ * qk);
-    grow(values_, n * nh_ * dv_);
-    grow(lse_, nh_ * n);
     // Per head, the key [k_nope_h, k_pe] (the rotated rope key shared by all heads, from the
     // cache row) and the value, token-major as the attention kernel reads them.
-    pool.parallel_for(n, 64, [&](int64_t s0, int64_t s1) {
+    pool.parallel_for(L, 64, [&](int64_t s0, int64_t s1) {
         for (int64_t s = s0; s < s1; ++s) {
             const float* k_pe = cache.row(layer, chunk.slot, s) + R_;
             for (int64_t h = 0; h < nh_; ++h) {
@@ -128,7 +101,8 @@ void Mla::attend_prefill(int64_t layer, const TokenBatch& batch, size_t c, KvCac
             }
         }
     });
-    const AttentionShape shape{n, nh_, nh_, qk, dv_, softmax_scale_, precision, 1};
+    AttentionShape shape{n, nh_, nh_, qk, dv_, softmax_scale_, precision, 1};
+    shape.past = chunk.start_pos;
     attention_forward(q_.data() + first * nh_ * qk, keys_.data(), values_.data(), shape, lse_.data(),
                       attn_.data() + first * nh_ * dv_, pool);
 }

@@ -35,11 +35,11 @@ public:
     GemmPrecision precision = GemmPrecision::f32;  // of the projections (Model::set_compute)
 
 private:
+    // Expands the chunk's cached latents to per-head keys and values, then runs the blocked
+    // causal attention that training runs (kernels/attention.h), the chunk's queries after
+    // its cached prefix.
     void attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          ThreadPool& pool);
-    // The expanded form of a chunk from position 0, through the blocked causal attention
-    // that training runs (kernels/attention.h), on the keys and values kv_ holds.
-    void attend_prefill(int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache, ThreadPool& pool);
     void attend_absorbed(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          ThreadPool& pool);
 
@@ -56,8 +56,8 @@ private:
     std::vector<float> attn_;      // [T, nh·dv]
     std::vector<float> latents_;   // [L, R] gathered for expansion
     std::vector<float> kv_;        // [L, nh·(dn+dv)] expanded keys and values
-    std::vector<float> per_head_;  // [nh, L + 2R] scores and absorbed vectors
-    std::vector<float> keys_, values_, lse_;  // prefill: [n, nh·(dn+dr)], [n, nh·dv], [nh, n]
+    std::vector<float> per_head_;  // [nh, L + 2R] absorbed: scores and absorbed vectors
+    std::vector<float> keys_, values_, lse_;  // expanded: [L, nh·(dn+dr)], [L, nh·dv], [nh, n]
 };
 
 }  // namespace mariana
