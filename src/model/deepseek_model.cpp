@@ -26,11 +26,10 @@ void DeepSeekModel::forward(std::span<const SequenceChunk> chunks, KvCache& cach
     branch_.resize(size_t(T * H));
 
     embed_tokens(weights_.embed, batch.tokens, h_.data());  // [T, H], no scaling
-    mla_.precision = compute_;
     for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
         const DeepSeekLayer& layer = weights_.layers[size_t(l)];
         rmsnorm(h_.data(), layer.attn_norm.data(), T, H, eps, normed_.data());
-        mla_.forward(layer.attn, l, normed_.data(), batch, cache, branch_.data(), pool);
+        mla_.forward(layer.attn, l, normed_.data(), batch, cache, branch_.data(), pool, compute_);
         for (int64_t i = 0; i < T * H; ++i) h_[size_t(i)] += branch_[size_t(i)];
 
         rmsnorm(h_.data(), layer.ffn_norm.data(), T, H, eps, normed_.data());

@@ -31,7 +31,7 @@ Mla::Mla(const ModelConfig& c)
 }
 
 void Mla::forward(const MlaWeights& w, int64_t layer, const float* x, const TokenBatch& batch, KvCache& cache,
-                  float* out, ThreadPool& pool)
+                  float* out, ThreadPool& pool, GemmPrecision precision)
 {
     const int64_t T = batch.size(), qk = dn_ + dr_;
     grow(q_, T * nh_ * qk);
@@ -67,14 +67,14 @@ void Mla::forward(const MlaWeights& w, int64_t layer, const float* x, const Toke
         const SequenceChunk& chunk = batch.chunks[c];
         const bool expand = form == MlaForm::expanded ||
                             (form == MlaForm::automatic && chunk.start_pos == 0 && chunk.tokens.size() > 1);
-        if (expand) attend_expanded(w, layer, batch, c, cache, pool);
+        if (expand) attend_expanded(w, layer, batch, c, cache, pool, precision);
         else attend_absorbed(w, layer, batch, c, cache, pool);
     }
     matmul(w.o_proj, attn_.data(), T, out, pool, precision);
 }
 
 void Mla::attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t c, KvCache& cache,
-                          ThreadPool& pool)
+                          ThreadPool& pool, GemmPrecision precision)
 {
     const SequenceChunk& chunk = batch.chunks[c];
     const int64_t first = batch.chunk_begin[c], n = int64_t(chunk.tokens.size());

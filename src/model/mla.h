@@ -28,18 +28,18 @@ public:
     int64_t cache_row_floats() const { return R_ + dr_; }
 
     // x: [T, H] normalised hidden states; out: [T, H]. Writes the batch's cache rows.
+    // `precision`: the run's compute setting (Model::set_compute).
     void forward(const MlaWeights& w, int64_t layer, const float* x, const TokenBatch& batch, KvCache& cache, float* out,
-                 ThreadPool& pool);
+                 ThreadPool& pool, GemmPrecision precision);
 
     MlaForm form = MlaForm::automatic;  // tests force one form to compare them
-    GemmPrecision precision = GemmPrecision::f32;  // of the projections (Model::set_compute)
 
 private:
     // Expands the chunk's cached latents to per-head keys and values, then runs the blocked
     // causal attention that training runs (kernels/attention.h), the chunk's queries after
     // its cached prefix.
     void attend_expanded(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,
-                         ThreadPool& pool);
+                         ThreadPool& pool, GemmPrecision precision);
     void attend_absorbed(const MlaWeights& w, int64_t layer, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          ThreadPool& pool);
 

@@ -11,13 +11,13 @@ namespace {
 
 constexpr int64_t kChunk = 256;  // tokens per forward call: [kChunk, vocab] logits at a time
 
-// Runs tokens from position 0 through a fresh cache and calls visit(position, logits) for
-// every position at or after `from`.
-void for_each_logits_row(Model& model, std::span<const int32_t> tokens, int64_t from, ThreadPool& pool,
-                         const std::function<void(int64_t, const float*)>& visit)
+// Runs tokens from position 0 through slot 0 of `cache` (which holds them all; earlier
+// contents are overwritten) and calls visit(position, logits) for every position at or
+// after `from`.
+void for_each_logits_row(Model& model, KvCache& cache, std::span<const int32_t> tokens, int64_t from,
+                         ThreadPool& pool, const std::function<void(int64_t, const float*)>& visit)
 {
     const int64_t n = int64_t(tokens.size()), vocab = model.config().vocab_size;
-    KvCache cache = model.make_cache(1, n);
     std::vector<float> logits(size_t(std::min(n, kChunk) * vocab));
     for (int64_t begin = 0; begin < n; begin += kChunk) {
         const int64_t count = std::min(kChunk, n - begin);
@@ -58,7 +58,8 @@ std::vector<double> token_logprobs(Model& model, std::span<const int32_t> tokens
     std::vector<double> result;
     result.reserve(size_t(n - first));
     // Position p's logits predict token p + 1; the last position predicts nothing here.
-    for_each_logits_row(model, tokens.first(size_t(n - 1)), first - 1, pool, [&](int64_t p, const float* row) {
+    KvCache cache = model.make_cache(1, n - 1);
+    for_each_logits_row(model, cache, tokens.first(size_t(n - 1)), first - 1, pool, [&](int64_t p, const float* row) {
         result.push_back(log_softmax_at(row, vocab, tokens[size_t(p + 1)]));
     });
     return result;
@@ -77,10 +78,11 @@ Perplexity windowed_perplexity(Model& model, std::span<const int32_t> tokens, in
     result.windows = n / ctx;
     double nll = 0, nll_squared = 0;
     std::vector<int32_t> window(static_cast<size_t>(ctx));
+    KvCache cache = model.make_cache(1, ctx - 1);  // every window starts over at position 0
     for (int64_t w = 0; w < result.windows; ++w) {
         std::copy_n(tokens.begin() + w * ctx, ctx, window.begin());
         if (bos >= 0) window[0] = bos;
-        for_each_logits_row(model, std::span<const int32_t>(window).first(size_t(ctx - 1)), ctx / 2, pool,
+        for_each_logits_row(model, cache, std::span<const int32_t>(window).first(size_t(ctx - 1)), ctx / 2, pool,
                             [&](int64_t p, const float* row) {
                                 // The original token is the target even where the window's
                                 // first one was replaced (it never is one: p + 1 ≥ 1).
