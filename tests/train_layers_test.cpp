@@ -6,7 +6,7 @@
 #include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
 #include "kernels/linear_products.h"
-#include "train/output_head.h"
+#include "model/output_head.h"
 #include "kernels/rms_norm.h"
 #include "kernels/rope.h"
 #include "kernels/swiglu.h"
@@ -206,7 +206,7 @@ TEST(TrainLayers, OutputHeadGradientsAcrossRowBlocks)
     Vec h = random_vec(rows * hidden, 50), values = random_vec(hidden + vocab * hidden, 51);
     std::vector<int32_t> targets(static_cast<size_t>(rows));
     for (int64_t r = 0; r < rows; ++r) targets[size_t(r)] = r % 7 == 3 ? kNoTarget : int32_t(r % vocab);
-    OutputHead<double> head(0, Linear{hidden, -1, hidden, vocab}, 1e-6);
+    OutputHead<double> head(VectorParam{0, nullptr, hidden}, Linear{hidden, vocab, hidden, -1, {}}, 1e-6);
     LargeVector<double> logits;
     // The mean over rows, so that differences of the loss keep their digits.
     auto loss = [&] {

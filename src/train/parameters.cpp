@@ -61,6 +61,19 @@ const Parameter& ParameterSet::of_field(const void* field) const
     return parameters_[it->second];
 }
 
+MatrixParam ParameterSet::matrix(const Weight& field) const
+{
+    const Parameter& p = of(field);
+    if (p.shape.size() != 2) fail("parameter '{}' is not a matrix", p.name);
+    return {p.offset, Weight{DType::f32, p.shape[0], p.shape[1]}};
+}
+
+VectorParam ParameterSet::vector(const std::vector<float>& field) const
+{
+    const Parameter& p = of(field);
+    return {p.offset, nullptr, p.size};
+}
+
 void ParameterSet::zero_grads(ThreadPool& pool)
 {
     fill_zero(grads_.data(), int64_t(grads_.size()), pool);

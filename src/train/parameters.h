@@ -9,6 +9,7 @@
 #include "formats/tensor_source.h"
 #include "model/config.h"
 #include "model/declared_weights.h"
+#include "model/parameter_binding.h"
 #include "model/tensor_decl.h"
 
 #include <memory>
@@ -37,7 +38,9 @@ struct Parameter {
     bool learned() const { return role != TensorRole::correction_bias && !alias; }
 };
 
-class ParameterSet {
+// Also the binding blocks are built on (model/parameter_binding.h): fields of declared()
+// map to their offsets in values() and grads().
+class ParameterSet final : public ParameterBinding {
 public:
     // Every tensor the architecture declares, converted from its stored dtype (BF16, FP8
     // with block scales, ...) to float32. Optional tensors (the MTP module) are included
@@ -56,7 +59,9 @@ public:
     // is not in the set (an optional one the checkpoint lacks: see has).
     const Parameter& of(const Weight& field) const { return of_field(&field); }
     const Parameter& of(const std::vector<float>& field) const { return of_field(&field); }
-    bool has(const Weight& field) const { return by_field_.contains(&field); }
+    bool has(const Weight& field) const override { return by_field_.contains(&field); }
+    MatrixParam matrix(const Weight& field) const override;
+    VectorParam vector(const std::vector<float>& field) const override;
 
     std::span<float> values() { return values_; }
     std::span<const float> values() const { return values_; }

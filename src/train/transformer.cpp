@@ -1,7 +1,6 @@
 #include "train/transformer.h"
 
 #include "kernels/cross_entropy.h"
-#include "kernels/embedding.h"
 
 #include <algorithm>
 #include <type_traits>
@@ -19,7 +18,7 @@ OutputHead<T> output_head(const ModelConfig& c, const ParameterSet& layout)
     return std::visit(
         [&](const auto& w) {
             const bool tied = std::is_same_v<std::decay_t<decltype(w)>, DenseWeights> && c.tie_word_embeddings;
-            return OutputHead<T>(layout.of(w.final_norm).offset, Linear::of(layout, tied ? w.embed : w.lm_head),
+            return OutputHead<T>(layout.vector(w.final_norm), Linear::of(layout, tied ? w.embed : w.lm_head),
                                  c.rms_norm_eps);
         },
         layout.declared());
@@ -30,7 +29,7 @@ OutputHead<T> output_head(const ModelConfig& c, const ParameterSet& layout)
 template <typename T>
 Transformer<T>::Transformer(const ModelConfig& c, const ParameterSet& layout, Objective objective)
     : config_(c), objective_(objective),
-      embed_(std::visit([&](const auto& w) { return layout.of(w.embed).offset; }, layout.declared())),
+      embed_(std::visit([&](const auto& w) { return EmbeddingTable<T>(layout, w.embed); }, layout.declared())),
       head_(output_head<T>(c, layout))
 {
     layers_.reserve(size_t(c.num_hidden_layers));
@@ -55,7 +54,7 @@ void Transformer<T>::run_layers(const WeightsView<T>& w, int64_t B, int64_t S, T
     const int64_t N = B * S, H = config_.hidden_size;
     hidden_.resize(layers_.size() + 1);
     for (auto& h : hidden_) h.resize(size_t(N * H));
-    embedding_forward(w.at(embed_), inputs_.data(), N, H, hidden_[0].data());
+    embed_.forward(w, inputs_.data(), N, hidden_[0].data());
     for (size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(w, hidden_[l].data(), B, S, hidden_[l + 1].data(), pool);
 }
 
@@ -139,7 +138,7 @@ StepLosses Transformer<T>::step(const WeightsView<T>& w, const int32_t* windows,
         layers_[l].backward(w, hidden_[l].data(), dh_.data(), B, S, scale, dh_next_.data(), pool);
         std::swap(dh_, dh_next_);
     }
-    embedding_backward(inputs_.data(), dh_.data(), N, H, w.grad(embed_));
+    embed_.backward(w, inputs_.data(), dh_.data(), N);
     return losses;
 }
 

@@ -5,9 +5,11 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/decoder_layer.h"
-#include "train/mtp_module.h"
-#include "train/output_head.h"
+#include "model/decoder_layer.h"
+#include "model/embedding_table.h"
+#include "model/mtp_module.h"
+#include "model/output_head.h"
+#include "train/parameters.h"
 
 #include <vector>
 
@@ -56,7 +58,7 @@ private:
 
     ModelConfig config_;
     Objective objective_;
-    int64_t embed_;
+    EmbeddingTable<T> embed_;
     std::vector<DecoderLayer<T>> layers_;
     OutputHead<T> head_;
     std::vector<MtpModule<T>> mtp_;  // empty when the layout has no MTP tensors or λ is 0

@@ -1,12 +1,12 @@
-#include "train/mlp_block.h"
+#include "model/mlp_block.h"
 
 #include "kernels/swiglu.h"
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
-MlpBlock<T>::MlpBlock(const ParameterSet& layout, const MlpWeights& w)
-    : gate_up_(Linear::stacked(layout, {&w.gate, &w.up})), down_(Linear::of(layout, w.down))
+MlpBlock<T>::MlpBlock(const ParameterBinding& bind, const MlpWeights& w)
+    : gate_up_(Linear::stacked(bind, {&w.gate, &w.up})), down_(Linear::of(bind, w.down))
 {
 }
 
@@ -36,4 +36,4 @@ void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
 template class MlpBlock<float>;
 template class MlpBlock<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,4 +1,4 @@
-#include "train/gqa_block.h"
+#include "model/gqa_block.h"
 
 #include "model/rope_frequencies.h"
 #include "kernels/attention.h"
@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-namespace mariana::train {
+namespace mariana {
 
 namespace {
 
@@ -29,11 +29,11 @@ void rotate_sequences(Rotate rotate, T* q, T* k, int64_t B, int64_t S, int64_t h
 }  // namespace
 
 template <typename T>
-GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterSet& layout, const DenseLayer& w)
+GqaBlock<T>::GqaBlock(const ModelConfig& c, const ParameterBinding& bind, const DenseLayer& w)
     : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim),
-      qkv_(c.attention_bias ? Linear::stacked(layout, {&w.q_proj, &w.k_proj, &w.v_proj}, {&w.q_bias, &w.k_bias, &w.v_bias})
-                            : Linear::stacked(layout, {&w.q_proj, &w.k_proj, &w.v_proj})),
-      o_(Linear::of(layout, w.o_proj)),
+      qkv_(c.attention_bias ? Linear::stacked(bind, {&w.q_proj, &w.k_proj, &w.v_proj}, {&w.q_bias, &w.k_bias, &w.v_bias})
+                            : Linear::stacked(bind, {&w.q_proj, &w.k_proj, &w.v_proj})),
+      o_(Linear::of(bind, w.o_proj)),
       inv_freq_(rope_inv_frequencies(c.rope, c.head_dim))
 {
 }
@@ -82,4 +82,4 @@ void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
 template class GqaBlock<float>;
 template class GqaBlock<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana

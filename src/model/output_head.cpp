@@ -1,11 +1,11 @@
-#include "train/output_head.h"
+#include "model/output_head.h"
 
 #include "kernels/cross_entropy.h"
 #include "kernels/rms_norm.h"
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 void OutputHead<T>::normalize(const WeightsView<T>& w, const T* h, int64_t rows, ThreadPool& pool)
@@ -49,4 +49,4 @@ T OutputHead<T>::loss(const WeightsView<T>& w, const T* h, const int32_t* target
 template class OutputHead<float>;
 template class OutputHead<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,4 +1,4 @@
-#include "train/moe_block.h"
+#include "model/moe_block.h"
 
 #include "kernels/prefetch.h"
 #include "model/router.h"
@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 namespace {
 
@@ -37,14 +37,14 @@ void prefetch_slot_row(const T* rows, const std::vector<int64_t>& slots, int64_t
 }  // namespace
 
 template <typename T>
-MoeBlock<T>::MoeBlock(const ModelConfig& c, const ParameterSet& layout, const MoeWeights& w, double balance_alpha)
+MoeBlock<T>::MoeBlock(const ModelConfig& c, const ParameterBinding& bind, const MoeWeights& w, double balance_alpha)
     : config_(c), E_(c.n_routed_experts), K_(c.num_experts_per_tok), alpha_(balance_alpha),
-      router_(Linear::of(layout, w.router)), routed_(size_t(c.n_routed_experts)), load_(size_t(c.n_routed_experts), 0)
+      router_(Linear::of(bind, w.router)), routed_(size_t(c.n_routed_experts)), load_(size_t(c.n_routed_experts), 0)
 {
-    if (c.correction_bias) bias_ = layout.of(w.correction_bias).offset;
+    if (c.correction_bias) bias_ = bind.vector(w.correction_bias);
     experts_.reserve(size_t(E_));
-    for (const MlpWeights& expert : w.experts) experts_.emplace_back(layout, expert);
-    if (c.n_shared_experts > 0) shared_.emplace(layout, w.shared);
+    for (const MlpWeights& expert : w.experts) experts_.emplace_back(bind, expert);
+    if (c.n_shared_experts > 0) shared_.emplace(bind, w.shared);
 }
 
 template <typename T>
@@ -57,7 +57,7 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     weights_.resize(size_t(N * K_));
     router_.forward(in_float32(w), x, N, logits_.data(), pool);
 
-    const T* bias = bias_ >= 0 ? w.at(bias_) : nullptr;
+    const T* bias = config_.correction_bias ? w.at(bias_) : nullptr;
     pool.parallel_for(N, kTokenGrain, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
             const T* s = scores_.data() + t * E_;
@@ -207,4 +207,4 @@ void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
 template class MoeBlock<float>;
 template class MoeBlock<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana

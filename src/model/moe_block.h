@@ -8,19 +8,20 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/linear.h"
-#include "train/mlp_block.h"
+#include "model/deepseek_weights.h"
+#include "model/linear.h"
+#include "model/mlp_block.h"
 
 #include <optional>
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class MoeBlock {
 public:
-    // The parameters of `w`, a layer's MoE in layout.declared().
-    MoeBlock(const ModelConfig& config, const ParameterSet& layout, const MoeWeights& w, double balance_alpha);
+    // The parameters of `w`, a layer's MoE bound by `bind`.
+    MoeBlock(const ModelConfig& config, const ParameterBinding& bind, const MoeWeights& w, double balance_alpha);
 
     // x [sequences·length, hidden] → out (overwritten).
     void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out, ThreadPool& pool);
@@ -32,15 +33,15 @@ public:
     double balance_loss() const { return balance_loss_; }  // of the last forward
     // Tokens routed to each expert by the last forward.
     const std::vector<int64_t>& expert_load() const { return load_; }
-    // Offset of e_score_correction_bias in the layout, -1 when the router has none.
-    int64_t correction_bias() const { return bias_; }
+    // Offset of e_score_correction_bias in the flat layout, -1 when the router has none.
+    int64_t correction_bias() const { return bias_.offset; }
 
 private:
     ModelConfig config_;
     int64_t E_, K_;
     double alpha_;
     Linear router_;
-    int64_t bias_ = -1;
+    VectorParam bias_;  // e_score_correction_bias (offset -1, stored null without one)
     std::vector<MlpBlock<T>> experts_;
     std::optional<MlpBlock<T>> shared_;
 
@@ -61,4 +62,4 @@ private:
     LargeVector<T> dweights_, dscores_, dy_, dxg_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

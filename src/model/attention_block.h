@@ -5,11 +5,11 @@
 
 #include "core/thread_pool.h"
 #include "model/config.h"
-#include "train/parameters.h"
-#include "train/weights_view.h"
+#include "model/declared_weights.h"
+#include "model/parameter_binding.h"
+#include "model/weights_view.h"
 
-
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class AttentionBlock {
@@ -25,4 +25,4 @@ public:
                           T* dx, ThreadPool& pool) = 0;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -4,27 +4,27 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/gqa_block.h"
-#include "train/mla_block.h"
-#include "train/mlp_block.h"
-#include "train/moe_block.h"
+#include "model/gqa_block.h"
+#include "model/mla_block.h"
+#include "model/mlp_block.h"
+#include "model/moe_block.h"
 
 #include <memory>
 #include <optional>
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class DecoderLayer {
 public:
-    // A DeepSeek layer of layout.declared() (a main layer or an MTP module's): MLA, then
+    // A DeepSeek layer bound by `bind` (a main layer or an MTP module's): MLA, then
     // DeepSeekMoE when `moe` (balance_alpha weighs its sequence-wise balance loss), else the
     // dense SwiGLU.
-    DecoderLayer(const ModelConfig& config, const ParameterSet& layout, const DeepSeekLayer& w, bool moe,
+    DecoderLayer(const ModelConfig& config, const ParameterBinding& bind, const DeepSeekLayer& w, bool moe,
                  double balance_alpha);
-    // A dense layer of layout.declared(): grouped-query attention, then SwiGLU.
-    DecoderLayer(const ModelConfig& config, const ParameterSet& layout, const DenseLayer& w);
+    // A dense layer bound by `bind`: grouped-query attention, then SwiGLU.
+    DecoderLayer(const ModelConfig& config, const ParameterBinding& bind, const DenseLayer& w);
 
     // h_in [sequences·length, hidden] → h_out (overwritten).
     void forward(const WeightsView<T>& w, const T* h_in, int64_t sequences, int64_t length, T* h_out,
@@ -39,7 +39,7 @@ public:
 private:
     int64_t hidden_;
     T eps_;
-    int64_t attn_norm_, ffn_norm_;
+    VectorParam attn_norm_, ffn_norm_;
     std::unique_ptr<AttentionBlock<T>> attention_;
     std::optional<MlpBlock<T>> mlp_;
     std::optional<MoeBlock<T>> moe_;
@@ -47,4 +47,4 @@ private:
     LargeVector<T> dx_, dh_mid_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,28 +1,28 @@
-#include "train/decoder_layer.h"
+#include "model/decoder_layer.h"
 
 #include "kernels/elementwise.h"
 #include "kernels/rms_norm.h"
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
-DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterSet& layout, const DeepSeekLayer& w, bool moe,
+DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterBinding& bind, const DeepSeekLayer& w, bool moe,
                               double balance_alpha)
-    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), attn_norm_(layout.of(w.attn_norm).offset),
-      ffn_norm_(layout.of(w.ffn_norm).offset), attention_(std::make_unique<MlaBlock<T>>(c, layout, w.attn))
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), attn_norm_(bind.vector(w.attn_norm)),
+      ffn_norm_(bind.vector(w.ffn_norm)), attention_(std::make_unique<MlaBlock<T>>(c, bind, w.attn))
 {
-    if (moe) moe_.emplace(c, layout, w.moe, balance_alpha);
-    else mlp_.emplace(layout, w.dense);
+    if (moe) moe_.emplace(c, bind, w.moe, balance_alpha);
+    else mlp_.emplace(bind, w.dense);
 }
 
 template <typename T>
-DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterSet& layout, const DenseLayer& w)
-    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), attn_norm_(layout.of(w.attn_norm).offset),
-      ffn_norm_(layout.of(w.ffn_norm).offset), attention_(std::make_unique<GqaBlock<T>>(c, layout, w))
+DecoderLayer<T>::DecoderLayer(const ModelConfig& c, const ParameterBinding& bind, const DenseLayer& w)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), attn_norm_(bind.vector(w.attn_norm)),
+      ffn_norm_(bind.vector(w.ffn_norm)), attention_(std::make_unique<GqaBlock<T>>(c, bind, w))
 {
-    mlp_.emplace(layout, w.mlp);
+    mlp_.emplace(bind, w.mlp);
 }
 
 template <typename T>
@@ -71,4 +71,4 @@ void DecoderLayer<T>::backward(const WeightsView<T>& w, const T* h_in, const T* 
 template class DecoderLayer<float>;
 template class DecoderLayer<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana

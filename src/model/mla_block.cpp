@@ -1,4 +1,4 @@
-#include "train/mla_block.h"
+#include "model/mla_block.h"
 
 #include "model/rope_frequencies.h"
 #include "kernels/attention.h"
@@ -9,21 +9,21 @@
 #include <algorithm>
 #include <cmath>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
-MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterSet& layout, const MlaWeights& w)
+MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterBinding& bind, const MlaWeights& w)
     : nh_(c.num_attention_heads), dn_(c.qk_nope_head_dim), dr_(c.qk_rope_head_dim), dv_(c.v_head_dim),
       R_(c.kv_lora_rank), Rq_(c.q_lora_rank), eps_(T(c.rms_norm_eps)),
       scale_(1.0 / std::sqrt(double(c.qk_head_dim())) * yarn_softmax_scale_factor(c.rope)),
-      rotation_scale_(yarn_rotation_scale(c.rope)), kv_b_proj_(Linear::of(layout, w.kv_b_proj)),
-      o_proj_(Linear::of(layout, w.o_proj)), kv_a_norm_(layout.of(w.kv_a_norm).offset),
+      rotation_scale_(yarn_rotation_scale(c.rope)), kv_b_proj_(Linear::of(bind, w.kv_b_proj)),
+      o_proj_(Linear::of(bind, w.o_proj)), kv_a_norm_(bind.vector(w.kv_a_norm)),
       inv_freq_(rope_inv_frequencies(c.rope, c.qk_rope_head_dim))
 {
-    x_proj_ = Linear::stacked(layout, {Rq_ > 0 ? &w.q_a_proj : &w.q_proj, &w.kv_a_proj});
+    x_proj_ = Linear::stacked(bind, {Rq_ > 0 ? &w.q_a_proj : &w.q_proj, &w.kv_a_proj});
     if (Rq_ > 0) {
-        q_a_norm_ = layout.of(w.q_a_norm).offset;
-        q_b_proj_ = Linear::of(layout, w.q_b_proj);
+        q_a_norm_ = bind.vector(w.q_a_norm);
+        q_b_proj_ = Linear::of(bind, w.q_b_proj);
     }
 }
 
@@ -143,4 +143,4 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
 template class MlaBlock<float>;
 template class MlaBlock<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana

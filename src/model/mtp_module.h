@@ -8,18 +8,19 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/decoder_layer.h"
-#include "train/output_head.h"
+#include "model/decoder_layer.h"
+#include "model/embedding_table.h"
+#include "model/output_head.h"
 
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class MtpModule {
 public:
-    // The parameters of `w`, an MTP module of layout.declared().
-    MtpModule(const ModelConfig& config, const ParameterSet& layout, const MtpWeights& w, double balance_alpha);
+    // The parameters of `w`, an MTP module bound by `bind`.
+    MtpModule(const ModelConfig& config, const ParameterBinding& bind, const MtpWeights& w, double balance_alpha);
 
     // h_prev [sequences·length, hidden]; tokens [sequences·length]: t_{i+k} for each row.
     void forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, int64_t sequences,
@@ -38,7 +39,8 @@ public:
 private:
     int64_t hidden_;
     T eps_;
-    int64_t embed_, enorm_, hnorm_;
+    EmbeddingTable<T> embed_;
+    VectorParam enorm_, hnorm_;
     Linear eh_proj_;
     DecoderLayer<T> block_;
     OutputHead<T> head_;
@@ -48,4 +50,4 @@ private:
     LargeVector<T> dout_, din_, dcat_, demb_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -6,18 +6,18 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/attention_block.h"
-#include "train/linear.h"
+#include "model/attention_block.h"
+#include "model/linear.h"
 
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class MlaBlock final : public AttentionBlock<T> {
 public:
-    // The parameters of `w`, a layer's attention in layout.declared().
-    MlaBlock(const ModelConfig& config, const ParameterSet& layout, const MlaWeights& w);
+    // The parameters of `w`, a layer's attention bound by `bind`.
+    MlaBlock(const ModelConfig& config, const ParameterBinding& bind, const MlaWeights& w);
 
     void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
                  ThreadPool& pool) override;
@@ -34,7 +34,7 @@ private:
     Linear x_proj_;
     Linear q_b_proj_;  // with q_lora
     Linear kv_b_proj_, o_proj_;
-    int64_t q_a_norm_ = -1, kv_a_norm_;
+    VectorParam q_a_norm_, kv_a_norm_;
     std::vector<float> inv_freq_;
     std::vector<T> cos_sin_;  // [length, dr]
 
@@ -51,4 +51,4 @@ private:
     LargeVector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_, dx_proj_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -4,18 +4,18 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/attention_block.h"
-#include "train/linear.h"
+#include "model/attention_block.h"
+#include "model/linear.h"
 
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class GqaBlock final : public AttentionBlock<T> {
 public:
-    // The attention parameters of `w`, a layer of layout.declared().
-    GqaBlock(const ModelConfig& config, const ParameterSet& layout, const DenseLayer& w);
+    // The attention parameters of `w`, a layer bound by `bind`.
+    GqaBlock(const ModelConfig& config, const ParameterBinding& bind, const DenseLayer& w);
 
     void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out,
                  ThreadPool& pool) override;
@@ -35,4 +35,4 @@ private:
     LargeVector<T> dq_, dk_, dv_, dattn_, dqkv_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -6,17 +6,18 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/linear.h"
+#include "model/linear.h"
+#include "model/tensor_decl.h"
 
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class MlpBlock {
 public:
-    // The parameters of `w`, a SwiGLU block of layout.declared().
-    MlpBlock(const ParameterSet& layout, const MlpWeights& w);
+    // The parameters of `w`, a SwiGLU block bound by `bind`.
+    MlpBlock(const ParameterBinding& bind, const MlpWeights& w);
 
     // x [n, hidden] → out [n, hidden] (overwritten).
     void forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, ThreadPool& pool);
@@ -31,4 +32,4 @@ private:
     LargeVector<T> dh_, dgate_up_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -5,11 +5,11 @@
 #pragma once
 
 #include "core/huge_pages.h"
-#include "train/linear.h"
+#include "model/linear.h"
 
 #include <vector>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
 class OutputHead {
@@ -18,7 +18,7 @@ public:
     // again, which costs little against 512 rows of products.
     static constexpr int64_t kRowsPerBlock = 512;
 
-    OutputHead(int64_t norm, Linear head, double eps) : norm_(norm), head_(head), eps_(T(eps)) {}
+    OutputHead(VectorParam norm, Linear head, double eps) : norm_(norm), head_(head), eps_(T(eps)) {}
 
     // Returns Σ cross-entropy over the rows whose target is not kNoTarget. With dh (and
     // w.grads) set, adds scale · ∂(that sum)/∂h into dh [rows, hidden] and the parameters'
@@ -33,10 +33,10 @@ private:
     // x_ = RMSNorm(h), keeping rstd_ for the backward.
     void normalize(const WeightsView<T>& w, const T* h, int64_t rows, ThreadPool& pool);
 
-    int64_t norm_;
+    VectorParam norm_;
     Linear head_;
     T eps_;
     LargeVector<T> x_, rstd_, dx_;
 };
 
-}  // namespace mariana::train
+}  // namespace mariana

@@ -1,19 +1,18 @@
-#include "train/mtp_module.h"
+#include "model/mtp_module.h"
 
-#include "kernels/embedding.h"
 #include "kernels/rms_norm.h"
 
 #include <algorithm>
 
-namespace mariana::train {
+namespace mariana {
 
 template <typename T>
-MtpModule<T>::MtpModule(const ModelConfig& c, const ParameterSet& layout, const MtpWeights& w, double balance_alpha)
-    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), embed_(layout.of(w.embed).offset),
-      enorm_(layout.of(w.enorm).offset), hnorm_(layout.of(w.hnorm).offset), eh_proj_(Linear::of(layout, w.eh_proj)),
+MtpModule<T>::MtpModule(const ModelConfig& c, const ParameterBinding& bind, const MtpWeights& w, double balance_alpha)
+    : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), embed_(bind, w.embed),
+      enorm_(bind.vector(w.enorm)), hnorm_(bind.vector(w.hnorm)), eh_proj_(Linear::of(bind, w.eh_proj)),
       // The module's block is a MoE layer exactly when the main model's last layer is.
-      block_(c, layout, w.block, c.is_moe_layer(c.num_hidden_layers), balance_alpha),
-      head_(layout.of(w.head_norm).offset, Linear::of(layout, w.head), c.rms_norm_eps)
+      block_(c, bind, w.block, c.is_moe_layer(c.num_hidden_layers), balance_alpha),
+      head_(bind.vector(w.head_norm), Linear::of(bind, w.head), c.rms_norm_eps)
 {
 }
 
@@ -29,7 +28,7 @@ void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32
     cat_.resize(size_t(N * 2 * H));
     in_.resize(size_t(N * H));
     out_.resize(size_t(N * H));
-    embedding_forward(w.at(embed_), tokens, N, H, emb_.data());
+    embed_.forward(w, tokens, N, emb_.data());
     // Normalise into a scratch of the same shape, then interleave into the concatenation.
     normed_.resize(size_t(N * H));
     rms_norm_forward(emb_.data(), w.at(enorm_), N, H, eps_, normed_.data(), e_rstd_.data(), pool);
@@ -55,7 +54,7 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B,
     demb_.resize(emb_.size());
     rms_norm_backward(emb_.data(), w.at(enorm_), e_rstd_.data(), normed_.data(), N, H, nullptr, demb_.data(),
                       w.grad(enorm_), pool);
-    embedding_backward(tokens_.data(), demb_.data(), N, H, w.grad(embed_));
+    embed_.backward(w, tokens_.data(), demb_.data(), N);
     for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H + H, H, normed_.data() + n * H);
     rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), normed_.data(), N, H, dh_prev, dh_prev, w.grad(hnorm_),
                       pool);
@@ -64,4 +63,4 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B,
 template class MtpModule<float>;
 template class MtpModule<double>;
 
-}  // namespace mariana::train
+}  // namespace mariana
