@@ -32,6 +32,12 @@ template <typename T>
 void attention_forward(const T* q, const T* k, const T* v, const AttentionShape& s, T* lse, T* out,
                        ThreadPool& pool);
 
+// One query per head (s.tokens 1) at position s.past over the keys and values [0, s.past]:
+// decoding, where each cached row is read once, by a dot product per key and an axpy per
+// value, rather than packed for the blocked products. float32 throughout; lse not kept.
+void attention_decode(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+                      ThreadPool& pool);
+
 // Overwrites dq, dk, dv (their callers need not zero them). Parallel over key/value heads,
 // so no two threads share a dk row.
 template <typename T>

@@ -1,5 +1,7 @@
 #include "model/batch.h"
 
+#include "core/error.h"
+
 namespace mariana {
 
 TokenBatch::TokenBatch(std::span<const SequenceChunk> batch) : chunks(batch)
@@ -24,6 +26,16 @@ std::vector<int64_t> TokenBatch::logit_rows(LogitsFor which) const
         for (size_t c = 0; c + 1 < chunk_begin.size(); ++c) rows.push_back(chunk_begin[c + 1] - 1);
     }
     return rows;
+}
+
+int64_t TokenBatch::uniform_length() const
+{
+    const int64_t length = chunks.empty() ? 0 : int64_t(chunks[0].tokens.size());
+    for (const SequenceChunk& chunk : chunks)
+        if (chunk.start_pos != 0 || int64_t(chunk.tokens.size()) != length)
+            fail("without a KV cache, every sequence must start at position 0 and have one length");
+    if (length == 0) fail("a batch without tokens");
+    return length;
 }
 
 }  // namespace mariana

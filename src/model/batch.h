@@ -1,12 +1,23 @@
-// A forward batch flattened to tokens: the chunks' tokens back to back, with each token's
-// position and slot, so projections run once over all tokens and attention per chunk.
+// What one forward runs over: chunks of sequences, each at its own position in its own
+// cache slot, flattened to tokens, so projections run once over all tokens and attention
+// per chunk.
 #pragma once
 
-#include "model/model.h"
-
+#include <cstdint>
+#include <span>
 #include <vector>
 
 namespace mariana {
+
+// New tokens of one sequence: they take positions start_pos.. in the sequence's cache slot
+// and attend to everything before them in that slot.
+struct SequenceChunk {
+    int64_t slot = 0;
+    int64_t start_pos = 0;
+    std::span<const int32_t> tokens;
+};
+
+enum class LogitsFor { all_tokens, last_token };
 
 struct TokenBatch {
     std::span<const SequenceChunk> chunks;
@@ -17,8 +28,13 @@ struct TokenBatch {
 
     explicit TokenBatch(std::span<const SequenceChunk> batch);
     int64_t size() const { return int64_t(tokens.size()); }
+    int64_t chunk_size(size_t c) const { return chunk_begin[c + 1] - chunk_begin[c]; }
     // The rows whose logits are wanted: every token, or the last of each chunk.
     std::vector<int64_t> logit_rows(LogitsFor which) const;
+    // The length of every chunk of a batch whose chunks all start at position 0 with one
+    // length (sequences that attend only within themselves, as training runs them). Error
+    // for any other batch.
+    int64_t uniform_length() const;
 };
 
 }  // namespace mariana

@@ -21,20 +21,22 @@ public:
     // A DeepSeek layer bound by `bind` (a main layer or an MTP module's): MLA, then
     // DeepSeekMoE when `moe` (balance_alpha weighs its sequence-wise balance loss), else the
     // dense SwiGLU.
-    DecoderLayer(const ModelConfig& config, const ParameterBinding& bind, const DeepSeekLayer& w, bool moe,
-                 double balance_alpha);
+    DecoderLayer(const ModelConfig& config, const ParameterBinding& bind, const DeepSeekLayer& w, int64_t layer,
+                 bool moe, double balance_alpha);
     // A dense layer bound by `bind`: grouped-query attention, then SwiGLU.
-    DecoderLayer(const ModelConfig& config, const ParameterBinding& bind, const DenseLayer& w);
+    DecoderLayer(const ModelConfig& config, const ParameterBinding& bind, const DenseLayer& w, int64_t layer);
 
-    // h_in [sequences·length, hidden] → h_out (overwritten).
-    void forward(const WeightsView<T>& w, const T* h_in, int64_t sequences, int64_t length, T* h_out,
+    // h_in [batch.size(), hidden] → h_out (overwritten). With a cache (float only), the
+    // attention writes and reads the rows of this layer (AttentionBlock).
+    void forward(const WeightsView<T>& w, const T* h_in, const TokenBatch& batch, KvCache* cache, T* h_out,
                  ThreadPool& pool);
     // For the h_in of the last forward: dh_in = ∂/∂h_in of Σ dh_out ⊙ h_out + loss_scale ·
     // (balance loss), overwritten; parameter gradients added.
-    void backward(const WeightsView<T>& w, const T* h_in, const T* dh_out, int64_t sequences, int64_t length,
-                  T loss_scale, T* dh_in, ThreadPool& pool);
+    void backward(const WeightsView<T>& w, const T* h_in, const T* dh_out, const TokenBatch& batch, T loss_scale,
+                  T* dh_in, ThreadPool& pool);
 
     MoeBlock<T>* moe() { return moe_ ? &*moe_ : nullptr; }
+    AttentionBlock<T>& attention() { return *attention_; }
 
 private:
     int64_t hidden_;

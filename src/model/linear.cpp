@@ -72,6 +72,13 @@ void forward_bound(const Linear& l, GemmPrecision precision, const float* x, int
 
 }  // namespace
 
+Weight Linear::matrix(const WeightsView<float>& w) const
+{
+    if (w.flat()) return Weight{DType::f32, out, in, w.values + weight};
+    MARIANA_CHECK(parts.size() == 1, "a stacked projection is not one matrix");
+    return parts[0].weight;
+}
+
 template <typename T>
 void Linear::forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const
 {

@@ -38,6 +38,10 @@ struct Linear {
     template <typename T>
     void forward(const WeightsView<T>& w, const T* x, int64_t n, T* y, ThreadPool& pool) const;
 
+    // The weight of a projection that is not stacked, as a matrix the inference kernels
+    // read: the bound tensor, or a float32 view of the flat values.
+    Weight matrix(const WeightsView<float>& w) const;
+
     // Flat layouts only. dx [n, in] += dy·W when dx is not null (or = with Into::overwrite,
     // which spares the caller zeroing a buffer this alone writes); dW += dyᵀ·x; db += Σ_rows dy.
     template <typename T>

@@ -1,24 +1,27 @@
 #include "model/mla_block.h"
 
 #include "model/rope_frequencies.h"
+#include "kernels/activation.h"
 #include "kernels/attention.h"
+#include "kernels/matmul.h"
 #include "kernels/elementwise.h"
 #include "kernels/rms_norm.h"
 #include "kernels/rope.h"
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace mariana {
 
 template <typename T>
-MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterBinding& bind, const MlaWeights& w)
+MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterBinding& bind, const MlaWeights& w, int64_t layer)
     : nh_(c.num_attention_heads), dn_(c.qk_nope_head_dim), dr_(c.qk_rope_head_dim), dv_(c.v_head_dim),
-      R_(c.kv_lora_rank), Rq_(c.q_lora_rank), eps_(T(c.rms_norm_eps)),
+      R_(c.kv_lora_rank), Rq_(c.q_lora_rank), layer_(layer), eps_(T(c.rms_norm_eps)),
       scale_(1.0 / std::sqrt(double(c.qk_head_dim())) * yarn_softmax_scale_factor(c.rope)),
-      rotation_scale_(yarn_rotation_scale(c.rope)), kv_b_proj_(Linear::of(bind, w.kv_b_proj)),
-      o_proj_(Linear::of(bind, w.o_proj)), kv_a_norm_(bind.vector(w.kv_a_norm)),
-      inv_freq_(rope_inv_frequencies(c.rope, c.qk_rope_head_dim))
+      kv_b_proj_(Linear::of(bind, w.kv_b_proj)), o_proj_(Linear::of(bind, w.o_proj)),
+      kv_a_norm_(bind.vector(w.kv_a_norm)),
+      rope_(rope_inv_frequencies(c.rope, c.qk_rope_head_dim), c.qk_rope_head_dim, yarn_rotation_scale(c.rope))
 {
     x_proj_ = Linear::stacked(bind, {Rq_ > 0 ? &w.q_a_proj : &w.q_proj, &w.kv_a_proj});
     if (Rq_ > 0) {
@@ -28,10 +31,16 @@ MlaBlock<T>::MlaBlock(const ModelConfig& c, const ParameterBinding& bind, const 
 }
 
 template <typename T>
-void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_t S, T* out, ThreadPool& pool)
+AttentionShape MlaBlock<T>::shape(int64_t length, int64_t sequences, GemmPrecision precision) const
 {
-    const int64_t N = B * S, qk = dn_ + dr_;
-    if (int64_t(cos_sin_.size()) != S * dr_) cos_sin_ = rope_table<T>(inv_freq_, dr_, S, rotation_scale_);
+    return {length, nh_, nh_, dn_ + dr_, dv_, scale_, precision, sequences};
+}
+
+template <typename T>
+void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, KvCache* cache, T* out,
+                          ThreadPool& pool)
+{
+    const int64_t N = batch.size(), qk = dn_ + dr_;
     q_.resize(size_t(N * nh_ * qk));
     latent_.resize(size_t(N * R_));
     c_.resize(size_t(N * R_));
@@ -52,15 +61,34 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
         q_b_proj_.forward(w, q_a_n_.data(), N, q_.data(), pool);
     }
     rms_norm_forward(latent_.data(), w.at(kv_a_norm_), N, R_, eps_, c_.data(), c_rstd_.data(), pool);
-    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-            rope_forward(q_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
-                         cos_sin_.data());
-            rope_forward(k_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved}, cos_sin_.data());
-        }
-    });
+    rope_.forward(q_.data() + dn_, {0, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved}, batch, pool);
+    rope_.forward(k_pe_.data(), {0, dr_, 1, dr_, dr_, RopeLayout::interleaved}, batch, pool);
+    attn_.resize(size_t(N * nh_ * dv_));
 
-    // Per-head keys [k_nope_h, k_pe] and values from kv_b_proj's [nh, dn + dv] rows.
+    if (cache) {
+        if constexpr (std::is_same_v<T, float>) {
+            for (int64_t t = 0; t < N; ++t) {
+                float* row = cache->row(layer_, batch.slots[size_t(t)], batch.positions[size_t(t)]);
+                std::copy_n(c_.data() + t * R_, R_, row);
+                std::copy_n(k_pe_.data() + t * dr_, dr_, row + R_);
+            }
+            for (size_t c = 0; c < batch.chunks.size(); ++c) {
+                const SequenceChunk& chunk = batch.chunks[c];
+                const bool expand = form == MlaForm::expanded ||
+                                    (form == MlaForm::automatic && chunk.start_pos == 0 && chunk.tokens.size() > 1);
+                if (expand) attend_expanded(w, batch, c, *cache, pool);
+                else attend_absorbed(w, batch, c, *cache, pool);
+            }
+        } else {
+            fail("a KV cache holds float rows");
+        }
+        o_proj_.forward(w, attn_.data(), N, out, pool);
+        return;
+    }
+
+    // Without a cache, every sequence's own latents: per-head keys [k_nope_h, k_pe] and
+    // values from kv_b_proj's [nh, dn + dv] rows.
+    const int64_t S = batch.uniform_length(), B = N / S;
     kv_.resize(size_t(N * nh_ * (dn_ + dv_)));
     k_.resize(size_t(N * nh_ * qk));
     v_.resize(size_t(N * nh_ * dv_));
@@ -75,28 +103,97 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
                 std::copy_n(kv + dn_, dv_, v_.data() + (n * nh_ + h) * dv_);
             }
     });
-
     lse_.resize(size_t(B * nh_ * S));
-    attn_.resize(size_t(N * nh_ * dv_));
-    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision, B};
-    attention_forward(q_.data(), k_.data(), v_.data(), shape, lse_.data(), attn_.data(), pool);
+    attention_forward(q_.data(), k_.data(), v_.data(), shape(S, B, w.precision), lse_.data(), attn_.data(), pool);
     o_proj_.forward(w, attn_.data(), N, out, pool);
 }
 
 template <typename T>
-void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t B, int64_t S, T* dx,
+void MlaBlock<T>::attend_expanded(const WeightsView<float>& w, const TokenBatch& batch, size_t c, KvCache& cache,
+                                  ThreadPool& pool)
+{
+    if constexpr (std::is_same_v<T, float>) {
+        const SequenceChunk& chunk = batch.chunks[c];
+        const int64_t first = batch.chunk_begin[c], n = batch.chunk_size(c);
+        const int64_t L = chunk.start_pos + n, qk = dn_ + dr_;
+        latents_.resize(size_t(L * R_));
+        kv_.resize(size_t(L * nh_ * (dn_ + dv_)));
+        k_.resize(size_t(L * nh_ * qk));
+        v_.resize(size_t(L * nh_ * dv_));
+        lse_.resize(size_t(nh_ * n));
+        for (int64_t s = 0; s < L; ++s) std::copy_n(cache.row(layer_, chunk.slot, s), R_, latents_.data() + s * R_);
+        kv_b_proj_.forward(w, latents_.data(), L, kv_.data(), pool);  // [L, nh, dn + dv]
+        // Per head, the key [k_nope_h, k_pe] (the rotated rope key shared by all heads, from
+        // the cache row) and the value, token-major as the attention kernel reads them.
+        pool.parallel_for(L, 64, [&](int64_t s0, int64_t s1) {
+            for (int64_t s = s0; s < s1; ++s) {
+                const float* k_pe = cache.row(layer_, chunk.slot, s) + R_;
+                for (int64_t h = 0; h < nh_; ++h) {
+                    const float* kv = kv_.data() + (s * nh_ + h) * (dn_ + dv_);
+                    float* key = k_.data() + (s * nh_ + h) * qk;
+                    std::copy_n(kv, dn_, key);
+                    std::copy_n(k_pe, dr_, key + dn_);
+                    std::copy_n(kv + dn_, dv_, v_.data() + (s * nh_ + h) * dv_);
+                }
+            }
+        });
+        AttentionShape s = shape(n, 1, w.precision);
+        s.past = chunk.start_pos;
+        attention_forward(q_.data() + first * nh_ * qk, k_.data(), v_.data(), s, lse_.data(),
+                          attn_.data() + first * nh_ * dv_, pool);
+    }
+}
+
+template <typename T>
+void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, size_t c, KvCache& cache,
+                                  ThreadPool& pool)
+{
+    if constexpr (std::is_same_v<T, float>) {
+        const SequenceChunk& chunk = batch.chunks[c];
+        const int64_t first = batch.chunk_begin[c], n = batch.chunk_size(c);
+        const int64_t L = chunk.start_pos + n, qk = dn_ + dr_, stride = L + 2 * R_;
+        const float scale = float(scale_);
+        const Weight kv_b = kv_b_proj_.matrix(w);
+        per_head_.resize(size_t(nh_ * stride));
+        pool.parallel_for(nh_, 1, [&](int64_t h_begin, int64_t h_end) {
+            for (int64_t h = h_begin; h < h_end; ++h) {
+                // kv_b_proj rows of head h: dn key rows (W_UK), then dv value rows (W_UV).
+                const Weight w_uk = kv_b.row_slice(h * (dn_ + dv_), dn_);
+                const Weight w_uv = kv_b.row_slice(h * (dn_ + dv_) + dn_, dv_);
+                float* scores = per_head_.data() + h * stride;
+                float* q_latent = scores + L;     // [R] W_UKᵀ q_nope
+                float* o_latent = q_latent + R_;  // [R] Σ P c
+                for (int64_t i = 0; i < n; ++i) {
+                    const int64_t t = first + i, visible = chunk.start_pos + i + 1;
+                    const float* q = q_.data() + (t * nh_ + h) * qk;
+                    matmul_transposed(w_uk, q, q_latent);
+                    for (int64_t s = 0; s < visible; ++s) {
+                        const float* row = cache.row(layer_, chunk.slot, s);
+                        scores[s] = (dot(q_latent, row, R_) + dot(q + dn_, row + R_, dr_)) * scale;
+                    }
+                    softmax(scores, visible);
+                    std::fill_n(o_latent, R_, 0.0f);
+                    for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], cache.row(layer_, chunk.slot, s), R_);
+                    matmul_serial(w_uv, o_latent, 1, attn_.data() + t * nh_ * dv_ + h * dv_);
+                }
+            }
+        });
+    }
+}
+
+template <typename T>
+void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, const TokenBatch& batch, T* dx,
                            ThreadPool& pool)
 {
-    const int64_t N = B * S, qk = dn_ + dr_;
+    const int64_t N = batch.size(), qk = dn_ + dr_, S = batch.uniform_length(), B = N / S;
     dattn_.resize(attn_.size());
     o_proj_.backward(w, attn_.data(), dout, N, dattn_.data(), pool, Into::overwrite);
 
     dq_.resize(q_.size());
     dk_.resize(k_.size());
     dvalue_.resize(v_.size());
-    const AttentionShape shape{S, nh_, nh_, qk, dv_, scale_, w.precision, B};
-    attention_backward(q_.data(), k_.data(), v_.data(), lse_.data(), dattn_.data(), shape, dq_.data(), dk_.data(),
-                       dvalue_.data(), pool);
+    attention_backward(q_.data(), k_.data(), v_.data(), lse_.data(), dattn_.data(), shape(S, B, w.precision),
+                       dq_.data(), dk_.data(), dvalue_.data(), pool);
 
     // Back to kv_b_proj's rows and the shared rope key, which collects every head's share.
     dkv_.resize(kv_.size());
@@ -112,14 +209,8 @@ void MlaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, i
                 for (int64_t i = 0; i < dr_; ++i) dk_pe[i] += dk[dn_ + i];
             }
     });
-    pool.parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-            rope_backward(dq_.data() + b * S * nh_ * qk + dn_, {S, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved},
-                          cos_sin_.data());
-            rope_backward(dk_pe_.data() + b * S * dr_, {S, dr_, 1, dr_, dr_, RopeLayout::interleaved},
-                          cos_sin_.data());
-        }
-    });
+    rope_.backward(dq_.data() + dn_, {0, nh_ * qk, nh_, qk, dr_, RopeLayout::interleaved}, batch, pool);
+    rope_.backward(dk_pe_.data(), {0, dr_, 1, dr_, dr_, RopeLayout::interleaved}, batch, pool);
 
     dc_.resize(c_.size());
     kv_b_proj_.backward(w, c_.data(), dkv_.data(), N, dc_.data(), pool, Into::overwrite);

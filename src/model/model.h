@@ -4,6 +4,7 @@
 #include "core/thread_pool.h"
 #include "formats/tensor_source.h"
 #include "kernels/gemm.h"
+#include "model/batch.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/tensor_decl.h"
@@ -14,16 +15,6 @@
 #include <vector>
 
 namespace mariana {
-
-// New tokens of one sequence: they take positions start_pos.. in the sequence's cache slot
-// and attend to everything before them in that slot.
-struct SequenceChunk {
-    int64_t slot = 0;
-    int64_t start_pos = 0;
-    std::span<const int32_t> tokens;
-};
-
-enum class LogitsFor { all_tokens, last_token };
 
 class Model {
 public:

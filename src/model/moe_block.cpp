@@ -48,9 +48,9 @@ MoeBlock<T>::MoeBlock(const ModelConfig& c, const ParameterBinding& bind, const 
 }
 
 template <typename T>
-void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_t S, T* out, ThreadPool& pool)
+void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, T* out, ThreadPool& pool)
 {
-    const int64_t N = B * S, H = router_.in;
+    const int64_t N = batch.size(), H = router_.in;
     logits_.resize(size_t(N * E_));
     scores_.resize(size_t(N * E_));
     chosen_.resize(size_t(N * K_));
@@ -111,6 +111,7 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
     // The sequence-wise balance loss: f_i from the choices, P_i from normalised scores.
     balance_loss_ = 0;
     if (alpha_ == 0) return;
+    const int64_t S = batch.uniform_length(), B = N / S;
     fraction_.assign(size_t(B * E_), T(0));
     for (int64_t b = 0; b < B; ++b) {
         T* f = fraction_.data() + b * E_;
@@ -128,10 +129,11 @@ void MoeBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t B, int64_
 }
 
 template <typename T>
-void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t B, int64_t S, T loss_scale,
+void MoeBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, const TokenBatch& batch, T loss_scale,
                            T* dx, ThreadPool& pool)
 {
-    const int64_t N = B * S, H = router_.in;
+    const int64_t N = batch.size(), H = router_.in;
+    const int64_t S = alpha_ != 0 ? batch.uniform_length() : N, B = N / S;
     dweights_.assign(size_t(N * K_), T(0));
     for (int64_t e = 0; e < E_; ++e) {
         Routed& r = routed_[size_t(e)];

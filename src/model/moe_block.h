@@ -8,6 +8,7 @@
 #pragma once
 
 #include "core/huge_pages.h"
+#include "model/batch.h"
 #include "model/deepseek_weights.h"
 #include "model/linear.h"
 #include "model/mlp_block.h"
@@ -23,12 +24,13 @@ public:
     // The parameters of `w`, a layer's MoE bound by `bind`.
     MoeBlock(const ModelConfig& config, const ParameterBinding& bind, const MoeWeights& w, double balance_alpha);
 
-    // x [sequences·length, hidden] → out (overwritten).
-    void forward(const WeightsView<T>& w, const T* x, int64_t sequences, int64_t length, T* out, ThreadPool& pool);
+    // x [batch.size(), hidden] → out (overwritten). The balance loss (balance_alpha > 0)
+    // needs a batch of sequences from position 0 of one length, as training runs.
+    void forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, T* out, ThreadPool& pool);
     // For the inputs of the last forward: dx += ∂/∂x of Σ dout ⊙ out + loss_scale · L_bal;
     // parameter gradients added likewise.
-    void backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t sequences, int64_t length,
-                  T loss_scale, T* dx, ThreadPool& pool);
+    void backward(const WeightsView<T>& w, const T* x, const T* dout, const TokenBatch& batch, T loss_scale, T* dx,
+                  ThreadPool& pool);
 
     double balance_loss() const { return balance_loss_; }  // of the last forward
     // Tokens routed to each expert by the last forward.

@@ -11,16 +11,16 @@ MtpModule<T>::MtpModule(const ModelConfig& c, const ParameterBinding& bind, cons
     : hidden_(c.hidden_size), eps_(T(c.rms_norm_eps)), embed_(bind, w.embed),
       enorm_(bind.vector(w.enorm)), hnorm_(bind.vector(w.hnorm)), eh_proj_(Linear::of(bind, w.eh_proj)),
       // The module's block is a MoE layer exactly when the main model's last layer is.
-      block_(c, bind, w.block, c.is_moe_layer(c.num_hidden_layers), balance_alpha),
+      block_(c, bind, w.block, c.num_hidden_layers, c.is_moe_layer(c.num_hidden_layers), balance_alpha),
       head_(bind.vector(w.head_norm), Linear::of(bind, w.head), c.rms_norm_eps)
 {
 }
 
 template <typename T>
-void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, int64_t B, int64_t S,
+void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, const TokenBatch& batch,
                            ThreadPool& pool)
 {
-    const int64_t N = B * S, H = hidden_;
+    const int64_t N = batch.size(), H = hidden_;
     tokens_.assign(tokens, tokens + N);
     emb_.resize(size_t(N * H));
     e_rstd_.resize(size_t(N));
@@ -36,17 +36,17 @@ void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32
     rms_norm_forward(h_prev, w.at(hnorm_), N, H, eps_, normed_.data(), h_rstd_.data(), pool);
     for (int64_t n = 0; n < N; ++n) std::copy_n(normed_.data() + n * H, H, cat_.data() + n * 2 * H + H);
     eh_proj_.forward(w, cat_.data(), N, in_.data(), pool);
-    block_.forward(w, in_.data(), B, S, out_.data(), pool);
+    block_.forward(w, in_.data(), batch, nullptr, out_.data(), pool);
     dout_.assign(size_t(N * H), T(0));
 }
 
 template <typename T>
-void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, int64_t B, int64_t S, T loss_scale,
+void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, const TokenBatch& batch, T loss_scale,
                             T* dh_prev, ThreadPool& pool)
 {
-    const int64_t N = B * S, H = hidden_;
+    const int64_t N = batch.size(), H = hidden_;
     din_.resize(size_t(N * H));
-    block_.backward(w, in_.data(), dout_.data(), B, S, loss_scale, din_.data(), pool);
+    block_.backward(w, in_.data(), dout_.data(), batch, loss_scale, din_.data(), pool);
     dcat_.resize(cat_.size());
     eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool, Into::overwrite);
 

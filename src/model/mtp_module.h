@@ -22,16 +22,17 @@ public:
     // The parameters of `w`, an MTP module bound by `bind`.
     MtpModule(const ModelConfig& config, const ParameterBinding& bind, const MtpWeights& w, double balance_alpha);
 
-    // h_prev [sequences·length, hidden]; tokens [sequences·length]: t_{i+k} for each row.
-    void forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, int64_t sequences,
-                 int64_t length, ThreadPool& pool);
-    const T* output() const { return out_.data(); }  // [sequences·length, hidden]
+    // h_prev [batch.size(), hidden]; tokens [batch.size()]: t_{i+k} for each row of the
+    // batch, whose sequences start at 0 with one length (the module runs without a cache).
+    void forward(const WeightsView<T>& w, const T* h_prev, const int32_t* tokens, const TokenBatch& batch,
+                 ThreadPool& pool);
+    const T* output() const { return out_.data(); }  // [batch.size(), hidden]
     // The gradient with respect to output(), to be filled (added to) before backward.
     LargeVector<T>& output_grad() { return dout_; }
 
     // dh_prev += ∂/∂h_prev, for the inputs of the last forward; parameter gradients added.
-    void backward(const WeightsView<T>& w, const T* h_prev, int64_t sequences, int64_t length, T loss_scale,
-                  T* dh_prev, ThreadPool& pool);
+    void backward(const WeightsView<T>& w, const T* h_prev, const TokenBatch& batch, T loss_scale, T* dh_prev,
+                  ThreadPool& pool);
 
     OutputHead<T>& head() { return head_; }
     DecoderLayer<T>& block() { return block_; }

@@ -1,16 +1,16 @@
-// A whole model for training, any supported architecture: embedding, decoder layers,
-// final norm and output head (tied to the embedding or not), and DeepSeek-V3's MTP
-// modules when the parameter layout has them. Explicit forward and backward per layer
-// (llm.c style), templated on the scalar: float to train, double for gradient checks.
+// A whole model for training, any supported architecture: the decoder stack every model
+// runs (model/decoder_stack.h), DeepSeek-V3's MTP modules when the parameter layout has
+// them, and the losses. Explicit forward and backward per layer (llm.c style), templated
+// on the scalar: float to train, double for gradient checks.
 #pragma once
 
 #include "core/huge_pages.h"
-#include "model/decoder_layer.h"
-#include "model/embedding_table.h"
+#include "model/decoder_stack.h"
 #include "model/mtp_module.h"
 #include "model/output_head.h"
 #include "train/parameters.h"
 
+#include <optional>
 #include <vector>
 
 namespace mariana::train {
@@ -52,20 +52,19 @@ public:
     int64_t mtp_depth() const { return int64_t(mtp_.size()); }
 
 private:
-    // Splits windows into inputs_ and targets_.
+    // Splits windows into inputs_ and targets_, and makes batch_ of the inputs.
     void read_windows(const int32_t* windows, int64_t sequences, int64_t length);
-    void run_layers(const WeightsView<T>& w, int64_t sequences, int64_t length, ThreadPool& pool);
+    void read_tokens(const int32_t* tokens, int64_t sequences, int64_t length);
 
     ModelConfig config_;
     Objective objective_;
-    EmbeddingTable<T> embed_;
-    std::vector<DecoderLayer<T>> layers_;
-    OutputHead<T> head_;
+    DecoderStack<T> stack_;
     std::vector<MtpModule<T>> mtp_;  // empty when the layout has no MTP tensors or λ is 0
 
     std::vector<int32_t> inputs_, targets_, mtp_tokens_, mtp_targets_;  // [sequences·length]
-    std::vector<LargeVector<T>> hidden_;  // the residual stream before each layer and after the last
-    LargeVector<T> logits_, dh_, dh_next_;
+    std::vector<SequenceChunk> chunks_;  // each row of inputs_, from position 0
+    std::optional<TokenBatch> batch_;
+    LargeVector<T> logits_, dh_;
 };
 
 }  // namespace mariana::train
