@@ -128,9 +128,9 @@ TEST_P(TrainGradients, MatchCentralDifferencesForEveryTensor)
 
     // Tokens each routed expert received, by layer index (main layers, then MTP modules).
     std::map<int64_t, std::vector<int64_t>> load;
-    const std::vector<MoeBlock<double>*> moe = model.moe_blocks();
+    const std::vector<MoeRun<double>> moe = model.moe_runs();
     for (int64_t layer = 0, block = 0; block < int64_t(moe.size()); ++layer)
-        if (l.config.is_moe_layer(layer)) load[layer] = moe[size_t(block++)]->expert_load();
+        if (l.config.is_moe_layer(layer)) load[layer] = moe[size_t(block++)].activations->load;
     for (const auto& [layer, tokens] : load)
         EXPECT_GE(std::ranges::count_if(tokens, [](int64_t n) { return n > 0; }), 6) << "layer " << layer;
     auto chosen = [&](const std::string& name) {

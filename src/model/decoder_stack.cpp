@@ -48,10 +48,11 @@ void DecoderStack<T>::forward(const WeightsView<T>& w, const TokenBatch& batch, 
     const int64_t N = batch.size(), H = hidden_size_;
     hidden_.resize(cache ? 2 : layers_.size() + 1);
     for (auto& h : hidden_) h.resize(size_t(N * H));
+    activations_.resize(cache ? 1 : layers_.size());
     embed_.forward(w, batch.tokens.data(), N, hidden_[0].data());
     for (size_t l = 0; l < layers_.size(); ++l) {
         const size_t in = cache ? l % 2 : l, out = cache ? (l + 1) % 2 : l + 1;
-        layers_[l].forward(w, hidden_[in].data(), batch, cache, hidden_[out].data(), pool);
+        layers_[l].forward(w, hidden_[in].data(), batch, cache, hidden_[out].data(), activations_[cache ? 0 : l], pool);
     }
     // The last layer's output is where output() reads it.
     if (cache && layers_.size() % 2 == 0) std::swap(hidden_[0], hidden_[1]);
@@ -61,13 +62,23 @@ template <typename T>
 void DecoderStack<T>::backward(const WeightsView<T>& w, const TokenBatch& batch, LargeVector<T>& dh, T loss_scale,
                                ThreadPool& pool)
 {
-    MARIANA_CHECK(hidden_.size() == layers_.size() + 1, "a backward after a forward that kept no activations");
+    MARIANA_CHECK(activations_.size() == layers_.size(), "a backward after a forward that kept no activations");
     dh_next_.resize(dh.size());
     for (size_t l = layers_.size(); l-- > 0;) {
-        layers_[l].backward(w, hidden_[l].data(), dh.data(), batch, loss_scale, dh_next_.data(), pool);
+        layers_[l].backward(w, hidden_[l].data(), dh.data(), batch, loss_scale, dh_next_.data(), activations_[l], pool);
         std::swap(dh, dh_next_);
     }
     embed_.backward(w, batch.tokens.data(), dh.data(), batch.size());
+}
+
+template <typename T>
+std::vector<MoeRun<T>> DecoderStack<T>::moe_runs() const
+{
+    MARIANA_CHECK(activations_.size() == layers_.size(), "MoE runs of a forward that kept no activations");
+    std::vector<MoeRun<T>> runs;
+    for (size_t l = 0; l < layers_.size(); ++l)
+        if (const MoeBlock<T>* moe = layers_[l].moe()) runs.push_back({moe, &activations_[l].moe});
+    return runs;
 }
 
 template class DecoderStack<float>;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/huge_pages.h"
+#include "model/declared_weights.h"
 #include "model/decoder_layer.h"
 #include "model/embedding_table.h"
 #include "model/output_head.h"
@@ -34,15 +35,20 @@ public:
 
     OutputHead<T>& head() { return head_; }
     std::vector<DecoderLayer<T>>& layers() { return layers_; }
+    int64_t cache_row_floats() const { return layers_.front().cache_row_floats(); }
+    // The MoE layers in order, with their last forward's activations (training only).
+    std::vector<MoeRun<T>> moe_runs() const;
 
 private:
     int64_t hidden_size_;
     EmbeddingTable<T> embed_;
     std::vector<DecoderLayer<T>> layers_;
     OutputHead<T> head_;
-    // Without a cache: the residual stream before each layer and after the last. With one:
-    // two buffers, each layer reading one and writing the other.
+    // Without a cache: the residual stream before each layer and after the last, and each
+    // layer's activations. With one: two buffers, each layer reading one and writing the
+    // other, and one set of activations all layers share.
     std::vector<LargeVector<T>> hidden_;
+    std::vector<typename DecoderLayer<T>::Activations> activations_;
     LargeVector<T> dh_next_;
 };
 

@@ -27,41 +27,42 @@ AttentionShape GqaBlock<T>::shape(int64_t length, int64_t sequences, GemmPrecisi
 
 template <typename T>
 void GqaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, KvCache* cache, T* out,
-                          ThreadPool& pool)
+                          Activations& a, ThreadPool& pool) const
 {
     const int64_t N = batch.size(), hd = head_dim_;
-    q_rot_.resize(size_t(N * heads_ * hd));
-    k_rot_.resize(size_t(N * kv_heads_ * hd));
-    v_val_.resize(size_t(N * kv_heads_ * hd));
-    attn_.resize(size_t(N * heads_ * hd));
-    qkv_out_.resize(size_t(N * qkv_.out));
-    qkv_.forward(w, x, N, qkv_out_.data(), pool);
-    split_columns<T>(qkv_out_.data(), N,
-                     {{q_rot_.data(), heads_ * hd}, {k_rot_.data(), kv_heads_ * hd}, {v_val_.data(), kv_heads_ * hd}},
+    a.q.resize(size_t(N * heads_ * hd));
+    a.k.resize(size_t(N * kv_heads_ * hd));
+    a.v.resize(size_t(N * kv_heads_ * hd));
+    a.attn.resize(size_t(N * heads_ * hd));
+    a.qkv.resize(size_t(N * qkv_.out));
+    qkv_.forward(w, x, N, a.qkv.data(), pool);
+    split_columns<T>(a.qkv.data(), N,
+                     {{a.q.data(), heads_ * hd}, {a.k.data(), kv_heads_ * hd}, {a.v.data(), kv_heads_ * hd}},
                      pool);
-    rope_.forward(q_rot_.data(), {0, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, batch, pool);
-    rope_.forward(k_rot_.data(), {0, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, batch, pool);
+    rope_.forward(a.q.data(), {0, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, batch, a.cos_sin, pool);
+    rope_.forward(a.k.data(), {0, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, batch, a.cos_sin, pool);
     if (cache) {
-        if constexpr (std::is_same_v<T, float>) attend_cached(batch, *cache, w.precision, pool);
+        if constexpr (std::is_same_v<T, float>) attend_cached(batch, *cache, w.precision, a, pool);
         else fail("a KV cache holds float rows");
     } else {
         const int64_t S = batch.uniform_length(), B = N / S;
-        lse_.resize(size_t(B * heads_ * S));
-        attention_forward(q_rot_.data(), k_rot_.data(), v_val_.data(), shape(S, B, w.precision), lse_.data(),
-                          attn_.data(), pool);
+        a.lse.resize(size_t(B * heads_ * S));
+        attention_forward(a.q.data(), a.k.data(), a.v.data(), shape(S, B, w.precision), a.lse.data(),
+                          a.attn.data(), pool);
     }
-    o_.forward(w, attn_.data(), N, out, pool);
+    o_.forward(w, a.attn.data(), N, out, pool);
 }
 
 template <typename T>
-void GqaBlock<T>::attend_cached(const TokenBatch& batch, KvCache& cache, GemmPrecision precision, ThreadPool& pool)
+void GqaBlock<T>::attend_cached(const TokenBatch& batch, KvCache& cache, GemmPrecision precision, Activations& a,
+                                ThreadPool& pool) const
 {
     if constexpr (std::is_same_v<T, float>) {
         const int64_t hd = head_dim_, kv = kv_heads_ * hd;
         for (int64_t t = 0; t < batch.size(); ++t) {
             float* row = cache.row(layer_, batch.slots[size_t(t)], batch.positions[size_t(t)]);
-            std::copy_n(k_rot_.data() + t * kv, kv, row);
-            std::copy_n(v_val_.data() + t * kv, kv, row + kv);
+            std::copy_n(a.k.data() + t * kv, kv, row);
+            std::copy_n(a.v.data() + t * kv, kv, row + kv);
         }
         for (size_t c = 0; c < batch.chunks.size(); ++c) {
             const SequenceChunk& chunk = batch.chunks[c];
@@ -71,13 +72,13 @@ void GqaBlock<T>::attend_cached(const TokenBatch& batch, KvCache& cache, GemmPre
             AttentionShape s = shape(n, 1, precision);
             s.past = chunk.start_pos;
             s.k_stride = s.v_stride = cache.row_floats();
-            const float* q = q_rot_.data() + first * heads_ * hd;
-            float* o = attn_.data() + first * heads_ * hd;
+            const float* q = a.q.data() + first * heads_ * hd;
+            float* o = a.attn.data() + first * heads_ * hd;
             if (n == 1) {  // decoding: each row read once, no packing
                 attention_decode(q, keys, keys + kv, s, o, pool);
             } else {  // a prompt or its continuation: the blocked causal attention
-                lse_.resize(size_t(heads_ * n));
-                attention_forward(q, keys, keys + kv, s, lse_.data(), o, pool);
+                a.lse.resize(size_t(heads_ * n));
+                attention_forward(q, keys, keys + kv, s, a.lse.data(), o, pool);
             }
         }
     }
@@ -85,22 +86,22 @@ void GqaBlock<T>::attend_cached(const TokenBatch& batch, KvCache& cache, GemmPre
 
 template <typename T>
 void GqaBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, const TokenBatch& batch, T* dx,
-                           ThreadPool& pool)
+                           Activations& a, ThreadPool& pool) const
 {
     const int64_t N = batch.size(), hd = head_dim_, S = batch.uniform_length(), B = N / S;
-    dattn_.resize(attn_.size());
-    dq_.resize(q_rot_.size());
-    dk_.resize(k_rot_.size());
-    dv_.resize(v_val_.size());
-    o_.backward(w, attn_.data(), dout, N, dattn_.data(), pool, Into::overwrite);
-    attention_backward(q_rot_.data(), k_rot_.data(), v_val_.data(), lse_.data(), dattn_.data(),
-                       shape(S, B, w.precision), dq_.data(), dk_.data(), dv_.data(), pool);
-    rope_.backward(dq_.data(), {0, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, batch, pool);
-    rope_.backward(dk_.data(), {0, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, batch, pool);
-    dqkv_.resize(qkv_out_.size());
-    join_columns<T>({{dq_.data(), heads_ * hd}, {dk_.data(), kv_heads_ * hd}, {dv_.data(), kv_heads_ * hd}}, N,
-                    dqkv_.data(), pool);
-    qkv_.backward(w, x, dqkv_.data(), N, dx, pool, Into::overwrite);
+    a.dattn.resize(a.attn.size());
+    a.dq.resize(a.q.size());
+    a.dk.resize(a.k.size());
+    a.dv.resize(a.v.size());
+    o_.backward(w, a.attn.data(), dout, N, a.dattn.data(), pool, Into::overwrite);
+    attention_backward(a.q.data(), a.k.data(), a.v.data(), a.lse.data(), a.dattn.data(),
+                       shape(S, B, w.precision), a.dq.data(), a.dk.data(), a.dv.data(), pool);
+    rope_.backward(a.dq.data(), {0, heads_ * hd, heads_, hd, hd, RopeLayout::half_split}, batch, a.cos_sin, pool);
+    rope_.backward(a.dk.data(), {0, kv_heads_ * hd, kv_heads_, hd, hd, RopeLayout::half_split}, batch, a.cos_sin, pool);
+    a.dqkv.resize(a.qkv.size());
+    join_columns<T>({{a.dq.data(), heads_ * hd}, {a.dk.data(), kv_heads_ * hd}, {a.dv.data(), kv_heads_ * hd}}, N,
+                    a.dqkv.data(), pool);
+    qkv_.backward(w, x, a.dqkv.data(), N, dx, pool, Into::overwrite);
 }
 
 template class GqaBlock<float>;

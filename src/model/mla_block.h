@@ -3,7 +3,7 @@
 // per-head keys [k_nope_h, k_pe] and values. Queries come from q_proj, or from q_a_proj →
 // RMSNorm → q_b_proj when q_lora_rank > 0. RoPE is interleaved on the last
 // qk_rope_head_dim dims of queries and on k_pe. A cache row holds only c (kv_lora_rank
-// floats) and the rotated k_pe.
+// floats) and the rotated k_pe. Its modes are the decoder layer's (model/decoder_layer.h).
 //
 // Two forms give the same answer (associativity; the goldens agree to ~1e-5):
 // - expanded: kv_b_proj turns each latent into per-head keys and values, then ordinary
@@ -16,7 +16,9 @@
 
 #include "core/huge_pages.h"
 #include "kernels/attention.h"
-#include "model/attention_block.h"
+#include "model/batch.h"
+#include "model/deepseek_weights.h"
+#include "model/kv_cache.h"
 #include "model/linear.h"
 #include "model/rope_table.h"
 
@@ -27,16 +29,36 @@ namespace mariana {
 enum class MlaForm { automatic, expanded, absorbed };
 
 template <typename T>
-class MlaBlock final : public AttentionBlock<T> {
+class MlaBlock {
 public:
+    // N rows of the batch; L the keys a chunk attends over.
+    struct Activations {
+        std::vector<T> cos_sin;                  // the rotary table
+        LargeVector<T> q_a, q_a_n, q_a_rstd;     // [N, Rq], [N]: the low-rank query path
+        LargeVector<T> q;                        // [N, nh·(dn+dr)], rope part rotated
+        LargeVector<T> x_proj;                   // [N, x_proj_.out] before the split
+        LargeVector<T> latent, c, c_rstd;        // [N, R] before and after kv_a_layernorm
+        LargeVector<T> k_pe;                     // [N, dr] rotated
+        LargeVector<T> kv;                       // [L, nh·(dn+dv)] kv_b_proj(c)
+        LargeVector<T> k, v;                     // [L, nh·(dn+dr)], [L, nh·dv]
+        LargeVector<T> lse, attn;                // [B, nh, S] softmax log-sums, [N, nh·dv]
+        // With a cache: a chunk's cached latents to expand [L, R]; absorbed, per head, its
+        // scores and absorbed vectors [nh, L + 2R].
+        LargeVector<T> latents, per_head;
+        LargeVector<T> dattn, dq, dk, dvalue, dkv, dc, dlatent, dk_pe, dq_a_n, dq_a, dx_proj;
+    };
+
     // The parameters of `w`, layer `layer`'s attention bound by `bind`.
     MlaBlock(const ModelConfig& config, const ParameterBinding& bind, const MlaWeights& w, int64_t layer);
 
-    int64_t cache_row_floats() const override { return R_ + dr_; }
+    int64_t cache_row_floats() const { return R_ + dr_; }
+    // x [batch.size(), hidden] normalised hidden states → out [.., hidden] (overwritten).
     void forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, KvCache* cache, T* out,
-                 ThreadPool& pool) override;
+                 Activations& a, ThreadPool& pool) const;
+    // For the forward that filled `a`, which ran without a cache: dx = ∂/∂x of Σ dout ⊙ out
+    // (overwritten); parameter gradients added.
     void backward(const WeightsView<T>& w, const T* x, const T* dout, const TokenBatch& batch, T* dx,
-                  ThreadPool& pool) override;
+                  Activations& a, ThreadPool& pool) const;
 
     MlaForm form = MlaForm::automatic;  // with a cache; tests force one form to compare them
 
@@ -44,9 +66,9 @@ private:
     // With a cache: the chunk's cached latents expanded to per-head keys and values, then
     // the blocked causal attention, the chunk's queries after its cached prefix.
     void attend_expanded(const WeightsView<float>& w, const TokenBatch& batch, size_t chunk, KvCache& cache,
-                         ThreadPool& pool);
+                         Activations& a, ThreadPool& pool) const;
     void attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, size_t chunk, KvCache& cache,
-                         ThreadPool& pool);
+                         Activations& a, ThreadPool& pool) const;
     AttentionShape shape(int64_t length, int64_t sequences, GemmPrecision precision) const;
 
     int64_t nh_, dn_, dr_, dv_, R_, Rq_, layer_;
@@ -59,21 +81,6 @@ private:
     Linear kv_b_proj_, o_proj_;
     VectorParam q_a_norm_, kv_a_norm_;
     RopeTable<T> rope_;
-
-    // Activations, N = sequences·length rows.
-    LargeVector<T> q_a_, q_a_n_, q_a_rstd_;  // [N, Rq], [N]: the low-rank query path
-    LargeVector<T> q_;                        // [N, nh·(dn+dr)], rope part rotated
-    LargeVector<T> x_proj_out_;               // [N, x_proj_.out] before the split
-    LargeVector<T> latent_, c_, c_rstd_;      // [N, R] before and after kv_a_layernorm
-    LargeVector<T> k_pe_;                     // [N, dr] rotated
-    LargeVector<T> kv_;                       // [L, nh·(dn+dv)] kv_b_proj(c)
-    LargeVector<T> k_, v_;                    // [L, nh·(dn+dr)], [L, nh·dv]
-    LargeVector<T> lse_, attn_;               // [B, nh, S] softmax log-sums, [N, nh·dv]
-    // With a cache: a chunk's cached latents to expand [L, R]; absorbed, per head, its scores
-    // and absorbed vectors [nh, L + 2R].
-    LargeVector<T> latents_, per_head_;
-    // Gradient scratch.
-    LargeVector<T> dattn_, dq_, dk_, dvalue_, dkv_, dc_, dlatent_, dk_pe_, dq_a_n_, dq_a_, dx_proj_;
 };
 
 }  // namespace mariana

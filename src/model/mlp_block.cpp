@@ -11,26 +11,27 @@ MlpBlock<T>::MlpBlock(const ParameterBinding& bind, const MlpWeights& w)
 }
 
 template <typename T>
-void MlpBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, ThreadPool& pool)
+void MlpBlock<T>::forward(const WeightsView<T>& w, const T* x, int64_t n, T* out, Activations& a,
+                          ThreadPool& pool) const
 {
     const int64_t inter = down_.in;
-    gate_up_out_.resize(size_t(n * 2 * inter));
-    h_.resize(size_t(n * inter));
-    gate_up_.forward(w, x, n, gate_up_out_.data(), pool);
-    swiglu_forward(gate_up_out_.data(), n, inter, h_.data(), pool);
-    down_.forward(w, h_.data(), n, out, pool);
+    a.gate_up.resize(size_t(n * 2 * inter));
+    a.h.resize(size_t(n * inter));
+    gate_up_.forward(w, x, n, a.gate_up.data(), pool);
+    swiglu_forward(a.gate_up.data(), n, inter, a.h.data(), pool);
+    down_.forward(w, a.h.data(), n, out, pool);
 }
 
 template <typename T>
-void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, ThreadPool& pool,
-                           Into into)
+void MlpBlock<T>::backward(const WeightsView<T>& w, const T* x, const T* dout, int64_t n, T* dx, Activations& a,
+                           ThreadPool& pool, Into into) const
 {
     const int64_t inter = down_.in;
-    dh_.resize(size_t(n * inter));
-    dgate_up_.resize(gate_up_out_.size());
-    down_.backward(w, h_.data(), dout, n, dh_.data(), pool, Into::overwrite);
-    swiglu_backward(gate_up_out_.data(), dh_.data(), n, inter, dgate_up_.data(), pool);
-    gate_up_.backward(w, x, dgate_up_.data(), n, dx, pool, into);
+    a.dh.resize(size_t(n * inter));
+    a.dgate_up.resize(a.gate_up.size());
+    down_.backward(w, a.h.data(), dout, n, a.dh.data(), pool, Into::overwrite);
+    swiglu_backward(a.gate_up.data(), a.dh.data(), n, inter, a.dgate_up.data(), pool);
+    gate_up_.backward(w, x, a.dgate_up.data(), n, dx, pool, into);
 }
 
 template class MlpBlock<float>;

@@ -21,20 +21,37 @@ namespace mariana {
 template <typename T>
 class MoeBlock {
 public:
+    struct Activations {
+        // Routing of the forward, N tokens.
+        LargeVector<T> logits, scores;  // [N, E]
+        std::vector<int32_t> chosen;    // [N, K]
+        LargeVector<T> weights;         // [N, K]
+        struct Routed {
+            std::vector<int64_t> slots;  // chosen index t·K + k of each token sent here
+            LargeVector<T> x, y;         // [n, hidden] gathered inputs and the expert's outputs
+            typename MlpBlock<T>::Activations expert;
+        };
+        std::vector<Routed> routed;  // per expert
+        LargeVector<T> shared_y;     // [N, hidden] the shared experts' output
+        typename MlpBlock<T>::Activations shared;
+        std::vector<int64_t> load;   // tokens routed to each expert
+        LargeVector<T> fraction;     // [B, E] f_i per sequence
+        double balance_loss = 0;
+        LargeVector<T> dweights, dscores, dy, dxg;
+    };
+
     // The parameters of `w`, a layer's MoE bound by `bind`.
     MoeBlock(const ModelConfig& config, const ParameterBinding& bind, const MoeWeights& w, double balance_alpha);
 
     // x [batch.size(), hidden] → out (overwritten). The balance loss (balance_alpha > 0)
     // needs a batch of sequences from position 0 of one length, as training runs.
-    void forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, T* out, ThreadPool& pool);
-    // For the inputs of the last forward: dx += ∂/∂x of Σ dout ⊙ out + loss_scale · L_bal;
+    void forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, T* out, Activations& a,
+                 ThreadPool& pool) const;
+    // For the forward that filled `a`: dx += ∂/∂x of Σ dout ⊙ out + loss_scale · L_bal;
     // parameter gradients added likewise.
     void backward(const WeightsView<T>& w, const T* x, const T* dout, const TokenBatch& batch, T loss_scale, T* dx,
-                  ThreadPool& pool);
+                  Activations& a, ThreadPool& pool) const;
 
-    double balance_loss() const { return balance_loss_; }  // of the last forward
-    // Tokens routed to each expert by the last forward.
-    const std::vector<int64_t>& expert_load() const { return load_; }
     // Offset of e_score_correction_bias in the flat layout, -1 when the router has none.
     int64_t correction_bias() const { return bias_.offset; }
 
@@ -46,22 +63,14 @@ private:
     VectorParam bias_;  // e_score_correction_bias (offset -1, stored null without one)
     std::vector<MlpBlock<T>> experts_;
     std::optional<MlpBlock<T>> shared_;
+};
 
-    // Routing of the last forward.
-    LargeVector<T> logits_, scores_;     // [N, E]
-    std::vector<int32_t> chosen_;        // [N, K]
-    LargeVector<T> weights_;             // [N, K]
-    struct Routed {
-        std::vector<int64_t> slots;      // chosen_ index t·K + k of each token sent here
-        LargeVector<T> x, y;             // [n, hidden] gathered inputs and the expert's outputs
-    };
-    std::vector<Routed> routed_;         // per expert
-    LargeVector<T> shared_y_;            // [N, hidden] the shared experts' output
-    std::vector<int64_t> load_;
-    LargeVector<T> fraction_;            // [B, E] f_i per sequence
-    double balance_loss_ = 0;
-    // Gradient scratch.
-    LargeVector<T> dweights_, dscores_, dy_, dxg_;
+// A MoE block with the activations of its last forward: what the trainer reads to balance
+// the experts (the load) and to report the balance loss.
+template <typename T>
+struct MoeRun {
+    const MoeBlock<T>* block;
+    const typename MoeBlock<T>::Activations* activations;
 };
 
 }  // namespace mariana

@@ -36,7 +36,7 @@ void MtpModule<T>::forward(const WeightsView<T>& w, const T* h_prev, const int32
     rms_norm_forward(h_prev, w.at(hnorm_), N, H, eps_, normed_.data(), h_rstd_.data(), pool);
     for (int64_t n = 0; n < N; ++n) std::copy_n(normed_.data() + n * H, H, cat_.data() + n * 2 * H + H);
     eh_proj_.forward(w, cat_.data(), N, in_.data(), pool);
-    block_.forward(w, in_.data(), batch, nullptr, out_.data(), pool);
+    block_.forward(w, in_.data(), batch, nullptr, out_.data(), block_activations_, pool);
     dout_.assign(size_t(N * H), T(0));
 }
 
@@ -46,7 +46,7 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, const Toke
 {
     const int64_t N = batch.size(), H = hidden_;
     din_.resize(size_t(N * H));
-    block_.backward(w, in_.data(), dout_.data(), batch, loss_scale, din_.data(), pool);
+    block_.backward(w, in_.data(), dout_.data(), batch, loss_scale, din_.data(), block_activations_, pool);
     dcat_.resize(cat_.size());
     eh_proj_.backward(w, cat_.data(), din_.data(), N, dcat_.data(), pool, Into::overwrite);
 
@@ -58,6 +58,13 @@ void MtpModule<T>::backward(const WeightsView<T>& w, const T* h_prev, const Toke
     for (int64_t n = 0; n < N; ++n) std::copy_n(dcat_.data() + n * 2 * H + H, H, normed_.data() + n * H);
     rms_norm_backward(h_prev, w.at(hnorm_), h_rstd_.data(), normed_.data(), N, H, dh_prev, dh_prev, w.grad(hnorm_),
                       pool);
+}
+
+template <typename T>
+std::optional<MoeRun<T>> MtpModule<T>::moe_run() const
+{
+    if (const MoeBlock<T>* moe = block_.moe()) return MoeRun<T>{moe, &block_activations_.moe};
+    return std::nullopt;
 }
 
 template class MtpModule<float>;

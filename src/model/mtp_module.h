@@ -12,6 +12,7 @@
 #include "model/embedding_table.h"
 #include "model/output_head.h"
 
+#include <optional>
 #include <vector>
 
 namespace mariana {
@@ -35,7 +36,8 @@ public:
                   ThreadPool& pool);
 
     OutputHead<T>& head() { return head_; }
-    DecoderLayer<T>& block() { return block_; }
+    // The module's MoE block with its last forward's activations, when its block has one.
+    std::optional<MoeRun<T>> moe_run() const;
 
 private:
     int64_t hidden_;
@@ -44,6 +46,7 @@ private:
     VectorParam enorm_, hnorm_;
     Linear eh_proj_;
     DecoderLayer<T> block_;
+    typename DecoderLayer<T>::Activations block_activations_;
     OutputHead<T> head_;
     std::vector<int32_t> tokens_;
     LargeVector<T> emb_, e_rstd_, h_rstd_, cat_, in_, out_;  // cat_ [N, 2H]: [enorm(emb), hnorm(h)]

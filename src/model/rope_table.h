@@ -1,5 +1,6 @@
-// A block's rotary table, grown to the furthest position a batch reaches, and the rotation
-// of every chunk's rows by their own positions (token i of a chunk sits at start_pos + i).
+// A block's rotary embedding: the rotation of every chunk's rows by their own positions
+// (token i of a chunk sits at start_pos + i), from a cos/sin table the caller keeps with
+// its activations, grown to the furthest position a batch reaches.
 #pragma once
 
 #include "core/thread_pool.h"
@@ -19,18 +20,25 @@ public:
     {
     }
 
-    // x: the batch's rows, `span` describing one row (its n_tokens is ignored).
-    void forward(T* x, RopeSpan span, const TokenBatch& batch, ThreadPool& pool) { rotate(x, span, batch, pool, false); }
+    // x: the batch's rows, `span` describing one row (its n_tokens is ignored). cos_sin:
+    // [positions, dim], grown here as needed.
+    void forward(T* x, RopeSpan span, const TokenBatch& batch, std::vector<T>& cos_sin, ThreadPool& pool) const
+    {
+        rotate(x, span, batch, cos_sin, pool, false);
+    }
     // dx: the gradient of the rotated rows, in place.
-    void backward(T* dx, RopeSpan span, const TokenBatch& batch, ThreadPool& pool) { rotate(dx, span, batch, pool, true); }
+    void backward(T* dx, RopeSpan span, const TokenBatch& batch, std::vector<T>& cos_sin, ThreadPool& pool) const
+    {
+        rotate(dx, span, batch, cos_sin, pool, true);
+    }
 
 private:
-    void rotate(T* x, RopeSpan span, const TokenBatch& batch, ThreadPool& pool, bool backward);
+    void rotate(T* x, RopeSpan span, const TokenBatch& batch, std::vector<T>& cos_sin, ThreadPool& pool,
+                bool backward) const;
 
     std::vector<float> inv_freq_;
     int64_t dim_;
     double scale_;
-    std::vector<T> cos_sin_;  // [positions, dim]
 };
 
 }  // namespace mariana

@@ -23,8 +23,7 @@ StepReport Trainer::step(int64_t step, TokenWindows& data, ThreadPool& pool)
     windows_.resize(size_t(B * (S + 1)));
     params_.zero_grads(pool);
 
-    const std::vector<MoeBlock<float>*> moe = model_.moe_blocks();
-    std::vector<std::vector<int64_t>> load(moe.size(), std::vector<int64_t>(size_t(config_.n_routed_experts), 0));
+    std::vector<std::vector<int64_t>> load;
     const WeightsView<float> w{params_.values().data(), params_.grads().data(), options_.compute};
     for (int64_t m = 0; m < M; ++m) {
         data.train_batch((step * M + m) * B, B, windows_.data());
@@ -33,8 +32,10 @@ StepReport Trainer::step(int64_t step, TokenWindows& data, ThreadPool& pool)
         report.losses.mtp_loss += l.mtp_loss / double(M);
         report.losses.balance_loss += l.balance_loss / double(M);
         report.losses.objective += l.objective / double(M);
+        const std::vector<MoeRun<float>> moe = model_.moe_runs();
+        load.resize(moe.size(), std::vector<int64_t>(size_t(config_.n_routed_experts), 0));
         for (size_t i = 0; i < moe.size(); ++i)
-            for (size_t e = 0; e < load[i].size(); ++e) load[i][e] += moe[i]->expert_load()[e];
+            for (size_t e = 0; e < load[i].size(); ++e) load[i][e] += moe[i].activations->load[e];
     }
     for (const auto& layer : load) {
         const int64_t total = std::accumulate(layer.begin(), layer.end(), int64_t(0));
@@ -59,10 +60,10 @@ StepReport Trainer::step(int64_t step, TokenWindows& data, ThreadPool& pool)
 
 void Trainer::balance_experts(const std::vector<std::vector<int64_t>>& load)
 {
-    const std::vector<MoeBlock<float>*> moe = model_.moe_blocks();
+    const std::vector<MoeRun<float>> moe = model_.moe_runs();
     for (size_t i = 0; i < moe.size(); ++i) {
-        if (moe[i]->correction_bias() < 0) continue;
-        float* bias = params_.values().data() + moe[i]->correction_bias();
+        if (moe[i].block->correction_bias() < 0) continue;
+        float* bias = params_.values().data() + moe[i].block->correction_bias();
         const double mean = double(std::accumulate(load[i].begin(), load[i].end(), int64_t(0))) / double(load[i].size());
         for (size_t e = 0; e < load[i].size(); ++e) {
             const double n = double(load[i][e]);

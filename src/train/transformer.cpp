@@ -99,7 +99,7 @@ StepLosses Transformer<T>::step(const WeightsView<T>& w, const int32_t* windows,
                                     train ? m.output_grad().data() : nullptr, logits_, pool);
         losses.mtp_loss += double(sum) / double(targets) / double(D);
     }
-    for (MoeBlock<T>* moe : moe_blocks()) losses.balance_loss += moe->balance_loss();
+    for (const MoeRun<T>& moe : moe_runs()) losses.balance_loss += moe.activations->balance_loss;
     losses.objective = losses.loss + objective_.mtp_weight * losses.mtp_loss + losses.balance_loss;
     if (!train) return losses;
 
@@ -113,14 +113,12 @@ StepLosses Transformer<T>::step(const WeightsView<T>& w, const int32_t* windows,
 }
 
 template <typename T>
-std::vector<MoeBlock<T>*> Transformer<T>::moe_blocks()
+std::vector<MoeRun<T>> Transformer<T>::moe_runs() const
 {
-    std::vector<MoeBlock<T>*> blocks;
-    for (DecoderLayer<T>& layer : stack_.layers())
-        if (MoeBlock<T>* moe = layer.moe()) blocks.push_back(moe);
-    for (MtpModule<T>& m : mtp_)
-        if (MoeBlock<T>* moe = m.block().moe()) blocks.push_back(moe);
-    return blocks;
+    std::vector<MoeRun<T>> runs = stack_.moe_runs();
+    for (const MtpModule<T>& m : mtp_)
+        if (const auto run = m.moe_run()) runs.push_back(*run);
+    return runs;
 }
 
 template class Transformer<float>;

@@ -47,8 +47,9 @@ public:
     void logits(const WeightsView<T>& w, const int32_t* tokens, int64_t sequences, int64_t length, T* out,
                 ThreadPool& pool);
 
-    // Every MoE block, main layers first, then the MTP modules'.
-    std::vector<MoeBlock<T>*> moe_blocks();
+    // Every MoE block with its last step's activations, main layers first, then the MTP
+    // modules'.
+    std::vector<MoeRun<T>> moe_runs() const;
     int64_t mtp_depth() const { return int64_t(mtp_.size()); }
 
 private:
