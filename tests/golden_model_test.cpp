@@ -3,7 +3,7 @@
 // Tolerance from shared/golden/model/NOTES.md §8: max |diff| <= 2e-4 and
 // max |diff| / max |logit| <= 2e-5, on prefill and on prefill-then-decode.
 #include "core/json.h"
-#include "model/deepseek_model.h"
+#include "model/decoder_model.h"
 #include "test_data.h"
 
 #include <gtest/gtest.h>
@@ -196,7 +196,7 @@ TEST(MlaForms, ExpandedEqualsAbsorbed)
         const std::string dir = testing::golden_dir(name);
         const auto tokens = read_tokens(dir);
         auto model = load_model(dir);
-        auto& deepseek = dynamic_cast<DeepSeekModel&>(*model);
+        auto& deepseek = dynamic_cast<DecoderModel&>(*model);
         ThreadPool pool(2);
         const int64_t T = int64_t(tokens.size());
         deepseek.set_mla_form(MlaForm::expanded);

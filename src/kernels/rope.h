@@ -13,25 +13,20 @@ enum class RopeLayout {
     half_split,
 };
 
-// cos_sin holds cos(θ_i) for i < dim/2 followed by sin(θ_i), with θ_i = position · inv_freq[i].
-void rope_angles(int64_t position, const float* inv_freq, int64_t dim, float* cos_sin);
-
-// Rotates n_vectors vectors of `dim` floats, `stride` floats apart, in place.
-void apply_rope(float* x, int64_t n_vectors, int64_t stride, int64_t dim, const float* cos_sin, RopeLayout layout);
-
-// Training's forward and backward over spans of tokens. The rotation of each pair by
-// (cos, sin) is linear, so the backward applies its transpose: the same pairs rotated with
-// sin negated. That stays exact when YaRN scales cos and sin (no longer a rotation).
+// The forward and backward over spans of tokens. The rotation of each pair by (cos, sin) is
+// linear, so the backward applies its transpose: the same pairs rotated with sin negated.
+// That stays exact when YaRN scales cos and sin (no longer a rotation).
 // x: n_tokens rows of `stride` values, each holding `heads` vectors of `dim` values, the
-// first starting at x and the next `head_stride` further on; token t is rotated by
-// cos_sin + t · dim (cos for i < dim/2, then sin, as kernels/rope.h's rope_angles writes).
+// first starting at x and the next `head_stride` further on; token t is rotated by the
+// table row cos_sin + t · dim (as rope_table makes them).
 struct RopeSpan {
     int64_t n_tokens, stride, heads, head_stride, dim;
     RopeLayout layout;
 };
 
-// cos/sin rows for positions 0..length-1, as the inference kernels compute them from the
-// float inverse frequencies, each value times `scale` (YaRN's rotation scale, else 1).
+// cos/sin rows for positions 0..length-1: cos(θ_i) for i < dim/2, then sin(θ_i), with
+// θ_i = position · inv_freq[i] in float32 as the references compute it, each value times
+// `scale` (YaRN's rotation scale, else 1).
 template <typename T>
 std::vector<T> rope_table(const std::vector<float>& inv_freq, int64_t dim, int64_t length, double scale);
 

@@ -3,8 +3,7 @@
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "model/declared_weights.h"
-#include "model/deepseek_model.h"
-#include "model/dense_model.h"
+#include "model/decoder_model.h"
 
 #include <set>
 
@@ -31,8 +30,7 @@ void Model::validate_batch(std::span<const SequenceChunk> batch, const KvCache& 
 
 std::unique_ptr<Model> build_model(ModelConfig config, std::shared_ptr<const TensorSource> source)
 {
-    if (config.is_mla()) return std::make_unique<DeepSeekModel>(std::move(config), std::move(source));
-    return std::make_unique<DenseModel>(std::move(config), std::move(source));
+    return std::make_unique<DecoderModel>(std::move(config), std::move(source));
 }
 
 std::unique_ptr<Model> load_model(const std::string& dir)

@@ -53,24 +53,6 @@ std::vector<int32_t> select_experts(const ModelConfig& c, const T* scores, const
     return order;
 }
 
-ExpertChoice route_token(const ModelConfig& c, const float* logits, const float* bias)
-{
-    std::vector<float> scores(static_cast<size_t>(c.n_routed_experts));
-    router_scores(c, logits, scores.data());
-    ExpertChoice result;
-    result.experts = select_experts(c, scores.data(), bias);
-    float sum = 0.0f;
-    for (int32_t e : result.experts) {
-        result.weights.push_back(scores[size_t(e)]);
-        sum += scores[size_t(e)];
-    }
-    for (float& w : result.weights) {
-        if (c.norm_topk_prob) w /= sum;
-        w *= float(c.routed_scaling_factor);
-    }
-    return result;
-}
-
 template void router_scores<float>(const ModelConfig&, const float*, float*);
 template void router_scores<double>(const ModelConfig&, const double*, double*);
 template std::vector<int32_t> select_experts<float>(const ModelConfig&, const float*, const float*);

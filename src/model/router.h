@@ -1,4 +1,4 @@
-// The DeepSeekMoE router: which experts a token goes to, and with what weights.
+// The DeepSeekMoE router: which experts a token goes to (MoeBlock weighs them).
 #pragma once
 
 #include "model/config.h"
@@ -7,11 +7,6 @@
 #include <vector>
 
 namespace mariana {
-
-struct ExpertChoice {
-    std::vector<int32_t> experts;  // num_experts_per_tok expert indices
-    std::vector<float> weights;    // their weights (already scaled by routed_scaling_factor)
-};
 
 // The router's scores of one token: softmax or sigmoid of its n_routed_experts logits.
 template <typename T>
@@ -24,9 +19,5 @@ void router_scores(const ModelConfig& config, const T* logits, T* scores);
 // lower index.
 template <typename T>
 std::vector<int32_t> select_experts(const ModelConfig& config, const T* scores, const T* bias);
-
-// Both steps as DeepSeek's reference runs them, plus the weights: the unbiased scores of
-// the chosen experts, normalised to sum 1 if norm_topk_prob, times routed_scaling_factor.
-ExpertChoice route_token(const ModelConfig& config, const float* logits, const float* bias);
 
 }  // namespace mariana
