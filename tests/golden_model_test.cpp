@@ -70,22 +70,32 @@ TEST_P(GoldenModel, PrefillAndDecodeMatchReference)
 // logits it gets alone. Three sequences share a cache of three slots: after their prefixes
 // are prefilled (in one call too), one call runs A's next token (decode, its prefix 15
 // tokens), B's next 4 tokens after a prefix of 5 (a chunk attending to a cache), and C's
-// first 6 tokens (a prefill from position 0). Alone, each runs the same chunks in a cache
-// of its own. Projections and experts handle each row on its own and attention each
-// sequence on its own, so the logits must be the same bits; A's are also the reference's.
+// first 70 tokens (a prefill from position 0, the golden tokens reversed and repeated:
+// the batch has more rows than any product of A or B alone). Alone, each runs the same
+// chunks in a cache of its own. Projections and experts handle each row on its own and attention each
+// sequence on its own, so the logits must be the same bits, in float32 and in bf16 compute
+// (whose products read weights packed once, one order per row whatever the batch); A's are
+// also the reference's.
 TEST_P(GoldenModel, BatchOfSequencesEqualsEachAlone)
 {
     const std::string dir = GetParam();
     const auto golden = read_tokens(dir);
     auto model = load_model(dir);
     ThreadPool pool(2);
+    std::vector<GemmPrecision> computes{GemmPrecision::f32};
+    if (gemm_bf16_available()) computes.push_back(GemmPrecision::bf16);
+    for (const GemmPrecision compute : computes) {
+    model->set_compute(compute);
+    const std::string what = dir + (compute == GemmPrecision::bf16 ? " (bf16)" : " (f32)");
     const int64_t V = model->config().vocab_size;
     struct Sequence {
         std::vector<int32_t> tokens;
         int64_t prefix;  // tokens cached before the batched call; the rest run in it
     };
-    std::vector<int32_t> b(golden.begin(), golden.begin() + 9), c(golden.rbegin(), golden.rbegin() + 6);
+    std::vector<int32_t> b(golden.begin(), golden.begin() + 9), c;
     std::reverse(b.begin(), b.end() - 4);
+    while (c.size() < 70) c.insert(c.end(), golden.rbegin(), golden.rend());
+    c.resize(70);
     const std::vector<Sequence> sequences = {{golden, int64_t(golden.size()) - 1}, {b, 5}, {c, 0}};
 
     // Alone: prefix, then the chunk, each sequence in its own cache.
@@ -104,7 +114,8 @@ TEST_P(GoldenModel, BatchOfSequencesEqualsEachAlone)
     }
 
     // Together: the prefixes in one call, then the three chunks in one call.
-    KvCache cache = model->make_cache(3, int64_t(golden.size()));
+    const int64_t capacity = int64_t(std::max(golden.size(), c.size()));
+    KvCache cache = model->make_cache(3, capacity);
     std::vector<SequenceChunk> prefixes, chunks;
     int64_t prefix_tokens = 0, chunk_tokens = 0;
     for (size_t i = 0; i < sequences.size(); ++i) {
@@ -121,24 +132,26 @@ TEST_P(GoldenModel, BatchOfSequencesEqualsEachAlone)
     for (size_t i = 0; i < sequences.size(); ++i) {
         const std::vector<float> got(together.begin() + std::ptrdiff_t(offset),
                                      together.begin() + std::ptrdiff_t(offset + alone[i].size()));
-        EXPECT_EQ(got, alone[i]) << dir << ": sequence " << i << " in the batch differs from alone";
+        EXPECT_EQ(got, alone[i]) << what << ": sequence " << i << " in the batch differs from alone";
         offset += alone[i].size();
     }
     // The last-token form returns each chunk's last row.
     std::vector<float> last(sequences.size() * size_t(V));
-    KvCache again = model->make_cache(3, int64_t(golden.size()));
+    KvCache again = model->make_cache(3, capacity);
     model->forward(prefixes, again, LogitsFor::last_token, scratch.data(), pool);
     model->forward(chunks, again, LogitsFor::last_token, last.data(), pool);
     for (size_t i = 0; i < sequences.size(); ++i)
         EXPECT_TRUE(std::equal(last.begin() + std::ptrdiff_t(i * size_t(V)), last.begin() + std::ptrdiff_t((i + 1) * size_t(V)),
                                alone[i].end() - V))
-            << dir << ": last-token logits of sequence " << i;
+            << what << ": last-token logits of sequence " << i;
     // A's one decoded row is the reference's last row.
     const std::vector<float> reference = testing::read_f32(dir + "/logits.f32");
-    expect_close(alone[0], std::vector<float>(reference.end() - V, reference.end()), dir + " batched decode row");
+    if (compute == GemmPrecision::f32)
+        expect_close(alone[0], std::vector<float>(reference.end() - V, reference.end()), dir + " batched decode row");
+    }
 }
 
-// bf16 compute (projections of 64 rows or more through the bf16 GEMM) against float32, on
+// bf16 compute (every projection with an F32 or BF16 weight in bf16 products) against float32, on
 // a 96-token prefill and one decoded token of every case. Per token, the largest change of a
 // logit: its median over the tokens stays under 1% of the largest logit (measured 0.09-0.36%),
 // and in the dense models (no router) so does its maximum. In MoE models a token whose router

@@ -498,36 +498,44 @@ TEST(Kernels, GemmPackBf16MatchesFallbackAndFloatPacking)
             }
 }
 
-// A product with a BF16 weight as Wᵀ gives, bit for bit, the product with a float32 B of
-// the same values (which GemmMatchesReferenceInEveryLayout checks against the twin), in
-// both precisions, on one thread and on the pool.
-TEST(Kernels, GemmOfBf16WeightEqualsGemmOfItsValues)
+// A weight packed once (from BF16 or float32 rows) gives, bit for bit, the product gemm()
+// gives with a float32 B of the same values (which GemmMatchesReferenceInEveryLayout checks
+// against the twin), in both precisions; and each row's result is the same computed alone,
+// among other rows, and on one thread or two: the batch invariance inference relies on.
+TEST(Kernels, PackedWeightEqualsGemmAndEachRowAlone)
 {
     std::mt19937 rng(19);
-    ThreadPool pool(2);
+    ThreadPool one(1), two(2);
     struct Shape {
         int64_t m, n, k;
     };
-    for (const KernelTable* table : supported_kernel_tables())
-        for (const GemmPrecision precision : every_precision())
-            for (const Shape s : {Shape{1, 1, 1}, Shape{13, 33, 7}, Shape{25, 70, 300}, Shape{100, 530, 257},
-                                  Shape{3, 2100, 64}, Shape{40, 17, 513}})
-                for (const bool pooled : {false, true}) {
-                    const int64_t ldw = s.k + 3, lda = s.k + 1;
-                    std::vector<uint16_t> w(size_t(s.n * ldw));
-                    for (uint16_t& v : w) v = f32_to_bf16(std::normal_distribution<float>(0.0f, 1.0f)(rng));
-                    std::vector<float> values(w.size());
-                    for (size_t i = 0; i < w.size(); ++i) values[i] = bf16_to_f32(w[i]);
-                    const auto a = random_vector(size_t(s.m * lda), rng);
-                    std::vector<float> want(size_t(s.m * s.n)), got(want.size());
-                    gemm_using(*table, s.m, s.n, s.k, {a.data(), lda, 1}, {values.data(), 1, ldw}, want.data(), s.n,
-                               false, pooled ? &pool : nullptr, precision);
-                    gemm_bf16_weight_using(*table, s.m, s.n, s.k, {a.data(), lda, 1}, w.data(), ldw, got.data(), s.n,
-                                           false, pooled ? &pool : nullptr, precision);
+    for (const GemmPrecision precision : every_precision())
+        for (const Shape s : {Shape{1, 1, 1}, Shape{13, 33, 7}, Shape{25, 70, 300}, Shape{100, 530, 257},
+                              Shape{3, 2100, 64}, Shape{40, 17, 513}, Shape{1, 4100, 600}})
+            for (const bool from_bf16 : {false, true}) {
+                const int64_t ldw = s.k + 3, lda = s.k + 1;
+                std::vector<uint16_t> w(size_t(s.n * ldw));
+                for (uint16_t& v : w) v = f32_to_bf16(std::normal_distribution<float>(0.0f, 1.0f)(rng));
+                std::vector<float> values(w.size());
+                for (size_t i = 0; i < w.size(); ++i) values[i] = bf16_to_f32(w[i]);
+                PackedB packed;
+                if (from_bf16) packed.pack_transposed(s.k, s.n, w.data(), ldw, precision, two);
+                else packed.pack_transposed(s.k, s.n, values.data(), ldw, precision, two);
+                const auto a = random_vector(size_t(s.m * lda), rng);
+                std::vector<float> want(size_t(s.m * s.n)), got(want.size()), alone(want.size());
+                gemm(s.m, s.n, s.k, {a.data(), lda, 1}, {values.data(), 1, ldw}, want.data(), s.n, false, two,
+                     precision);
+                const std::string what = fmt::format("{} {}x{}x{} from {}", precision == GemmPrecision::bf16 ? "bf16" : "f32",
+                                                     s.m, s.n, s.k, from_bf16 ? "bf16" : "f32");
+                for (ThreadPool* pool : {&one, &two}) {
+                    gemm_packed(s.m, {a.data(), lda, 1}, packed, got.data(), s.n, *pool);
                     ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
-                        << table->name << (precision == GemmPrecision::bf16 ? " bf16 " : " f32 ") << s.m << "x" << s.n
-                        << "x" << s.k << (pooled ? " pooled" : "");
+                        << what << " threads " << pool->size();
                 }
+                for (int64_t i = 0; i < s.m; ++i)
+                    gemm_packed(1, {a.data() + i * lda, lda, 1}, packed, alone.data() + i * s.n, s.n, two);
+                ASSERT_EQ(std::memcmp(alone.data(), want.data(), want.size() * sizeof(float)), 0) << what << " alone";
+            }
 }
 
 }  // namespace

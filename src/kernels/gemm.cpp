@@ -344,31 +344,82 @@ void gemm_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixVi
     gemm_blocked(kt, m, n, k, a, {b}, c, ldc, accumulate, pool, precision);
 }
 
-void gemm_bf16_weight_using(const KernelTable& kt, int64_t m, int64_t n, int64_t k, MatrixView a, const uint16_t* w,
-                            int64_t ldw, float* c, int64_t ldc, bool accumulate, ThreadPool* pool,
-                            GemmPrecision precision)
-{
-    gemm_blocked(kt, m, n, k, a, {{nullptr, 0, 0}, w, ldw}, c, ldc, accumulate, pool, precision);
-}
-
-void gemm_bf16_weight(int64_t m, int64_t n, int64_t k, MatrixView a, const uint16_t* w, int64_t ldw, float* c,
-                      int64_t ldc, bool accumulate, ThreadPool& pool, GemmPrecision precision)
-{
-    gemm_bf16_weight_using(active_kernels(), m, n, k, a, w, ldw, c, ldc, accumulate, &pool, precision);
-}
+struct PackedB::Source {
+    BOperand b;
+};
 
 void PackedB::pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision)
 {
+    pack_source(k, n, {{b}}, precision, nullptr);
+}
+
+void PackedB::pack_transposed(int64_t k, int64_t n, const float* w, int64_t ldw, GemmPrecision precision,
+                              ThreadPool& pool)
+{
+    pack_source(k, n, {{{w, 1, ldw}}}, precision, &pool);
+}
+
+void PackedB::pack_transposed(int64_t k, int64_t n, const uint16_t* w, int64_t ldw, GemmPrecision precision,
+                              ThreadPool& pool)
+{
+    pack_source(k, n, {{{nullptr, 0, 0}, w, ldw}}, precision, &pool);
+}
+
+void PackedB::pack_source(int64_t k, int64_t n, const Source& source, GemmPrecision precision, ThreadPool* pool)
+{
     const TilePlan plan = plan_for(active_kernels(), precision);
     k_ = k, n_ = n, precision_ = precision;
-    const int64_t width = round_up(n, plan.cols);
-    words_.resize(size_t(((k + kKc - 1) / kKc) * ((kKc + plan.k_step - 1) / plan.k_step) * width));
-    float* out = words_.data();
-    for (int64_t p0 = 0; p0 < k; p0 += kKc) {
-        const int64_t kc = std::min(kKc, k - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
-        pack_b(plan, {b}, n, p0, kc, 0, width, out);
-        out += steps * width;
+    const int64_t width = round_up(n, plan.cols), block_steps = (kKc + plan.k_step - 1) / plan.k_step;
+    const int64_t blocks = (k + kKc - 1) / kKc;
+    words_.resize(size_t(blocks * block_steps * width));
+    // Block b (rows [b·kKc, ..)) starts at b·block_steps·width: only the last may be shorter.
+    const auto pack_blocks = [&](int64_t b0, int64_t b1) {
+        for (int64_t block = b0; block < b1; ++block) {
+            const int64_t p0 = block * kKc, kc = std::min(kKc, k - p0);
+            pack_b(plan, source.b, n, p0, kc, 0, width, words_.data() + block * block_steps * width);
+        }
+    };
+    if (pool) pool->parallel_for(blocks, 1, pack_blocks);
+    else pack_blocks(0, blocks);
+}
+
+void PackedB::multiply_block(int64_t m, MatrixView a, float* c, int64_t ldc, int64_t t0, int64_t t1, int64_t q0,
+                             int64_t q1) const
+{
+    const TilePlan plan = plan_for(active_kernels(), precision_);
+    const int64_t width = round_up(n_, plan.cols), block_steps = (kKc + plan.k_step - 1) / plan.k_step;
+    thread_local std::vector<float> buffer;
+    for (int64_t p0 = 0; p0 < k_; p0 += kKc) {
+        const int64_t kc = std::min(kKc, k_ - p0), steps = (kc + plan.k_step - 1) / plan.k_step;
+        const float* panel = words_.data() + p0 / kKc * block_steps * width + q0 * steps * plan.cols;
+        const AStage stage(plan, a, false, m, t0, t1, p0, kc, buffer);
+        multiply_tiles(plan, stage, t0, t1, m, n_, q0 * plan.cols, q1 - q0, p0, kc, panel, steps * plan.cols, c, ldc,
+                       p0 > 0);
     }
+}
+
+void gemm_packed(int64_t m, MatrixView a, const PackedB& b, float* c, int64_t ldc, ThreadPool& pool)
+{
+    if (trivial_product(m, b.n_, b.k_, c, ldc, false)) return;
+    const TilePlan plan = plan_for(active_kernels(), b.precision_);
+    const int64_t tiles = (m + plan.rows - 1) / plan.rows, panels = (b.n_ + plan.cols - 1) / plan.cols;
+    // Items of at most 16 row tiles (A's block stays in L2) by a share of the columns: enough
+    // items for every thread when the rows are few (decoding splits the columns alone), whole
+    // kNc-wide column blocks (B's block stays in L3) when they are many.
+    constexpr int64_t kTilesPerItem = 16;
+    const int64_t row_items = (tiles + kTilesPerItem - 1) / kTilesPerItem;
+    const int64_t wanted = 4 * int64_t(pool.size());
+    const int64_t col_items = std::clamp<int64_t>((wanted + row_items - 1) / row_items,
+                                                  (panels * plan.cols + kNc - 1) / kNc, panels);
+    const int64_t panels_per_item = (panels + col_items - 1) / col_items;
+    const int64_t col_chunks = (panels + panels_per_item - 1) / panels_per_item;
+    pool.parallel_for(row_items * col_chunks, 1, [&](int64_t i0, int64_t i1) {
+        for (int64_t item = i0; item < i1; ++item) {
+            const int64_t t0 = item / col_chunks * kTilesPerItem, q0 = item % col_chunks * panels_per_item;
+            b.multiply_block(m, a, c, ldc, t0, std::min(tiles, t0 + kTilesPerItem), q0,
+                             std::min(panels, q0 + panels_per_item));
+        }
+    });
 }
 
 // C (+)= A · B's rows [b_row0, b_row0 + k) for gemm_serial's two forms of A.

@@ -8,6 +8,7 @@
 // whatever the thread count.
 #pragma once
 
+#include "core/huge_pages.h"
 #include "core/thread_pool.h"
 
 #include <cstdint>
@@ -42,17 +43,6 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, fl
 // pool null: on the calling thread.
 void gemm_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c,
                 int64_t ldc, bool accumulate, ThreadPool* pool, GemmPrecision precision = GemmPrecision::f32);
-
-// C [m, n] (+)= A [m, k] · Wᵀ for a bfloat16 weight W [n, k] stored row-major, rows ldw
-// apart: a checkpoint's projection [out, in] applied to rows of activations, as inference
-// prefill does. W's rows are packed straight into the micro-kernel's words (bf16 products:
-// they are the words already) or widened exactly (float32 products); the blocking, the order
-// of every sum and so the determinism are gemm()'s.
-void gemm_bf16_weight(int64_t m, int64_t n, int64_t k, MatrixView a, const uint16_t* w, int64_t ldw, float* c,
-                      int64_t ldc, bool accumulate, ThreadPool& pool, GemmPrecision precision = GemmPrecision::f32);
-void gemm_bf16_weight_using(const KernelTable& kernels, int64_t m, int64_t n, int64_t k, MatrixView a,
-                            const uint16_t* w, int64_t ldw, float* c, int64_t ldc, bool accumulate, ThreadPool* pool,
-                            GemmPrecision precision = GemmPrecision::f32);
 
 // The causal structure of an attention product, which lets gemm_serial skip work that
 // cannot change C. With diagonal d:
@@ -89,21 +79,47 @@ void gemm_words_across(const float* lo, const float* hi, int64_t n, float* out);
 // and its first n' columns, r a multiple of two: attention multiplies a head's keys, and its
 // values, by every block of query rows. A bf16 product whose k' is odd reads one more row
 // of B against a zero of A's padding, so B must be finite there.
+//
+// Or a projection's weight, packed once when a model is built and read by every product
+// that applies it (gemm_packed): no product then packs B again, so one that has a few rows
+// (decoding, a MoE expert's tokens) costs what reading B costs.
 class PackedB {
 public:
     void pack(int64_t k, int64_t n, MatrixView b, GemmPrecision precision = GemmPrecision::f32);
+    // B = Wᵀ for a weight W [n, k] stored row-major, rows ldw apart, in float32 or bfloat16;
+    // blocks of k packed in parallel.
+    void pack_transposed(int64_t k, int64_t n, const float* w, int64_t ldw, GemmPrecision precision,
+                         ThreadPool& pool);
+    void pack_transposed(int64_t k, int64_t n, const uint16_t* w, int64_t ldw, GemmPrecision precision,
+                         ThreadPool& pool);
+
+    int64_t rows() const { return k_; }
+    int64_t cols() const { return n_; }
+    GemmPrecision precision() const { return precision_; }
+    int64_t bytes() const { return int64_t(words_.size() * sizeof(float)); }
 
 private:
     friend void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixView a, const PackedB& b, float* c, int64_t ldc,
                             bool accumulate, int64_t b_row0, Causal causal);
     friend void gemm_serial_words(int64_t m, int64_t n, int64_t k, WordsView a, const PackedB& b, float* c,
                                   int64_t ldc, bool accumulate, int64_t b_row0, Causal causal);
+    friend void gemm_packed(int64_t m, MatrixView a, const PackedB& b, float* c, int64_t ldc, ThreadPool& pool);
+    struct Source;
+    void pack_source(int64_t k, int64_t n, const Source& b, GemmPrecision precision, ThreadPool* pool);
     void multiply(int64_t m, int64_t n, int64_t k, MatrixView a, bool words, float* c, int64_t ldc, bool accumulate,
                   int64_t b_row0, Causal causal) const;
-    std::vector<float> words_;
+    // C's rows of tiles [t0, t1) and columns of panels [q0, q1) = A · B, all of B's rows.
+    void multiply_block(int64_t m, MatrixView a, float* c, int64_t ldc, int64_t t0, int64_t t1, int64_t q0,
+                        int64_t q1) const;
+    LargeVector<float> words_;
     int64_t k_ = 0, n_ = 0;
     GemmPrecision precision_ = GemmPrecision::f32;
 };
+
+// C [m, n] = A [m, k] · B, all of a packed B. The threads split C's rows and columns, never
+// k, so every element is summed in one order whatever m, the rows computed with it and the
+// threads: a row's result does not depend on its batch. It equals gemm()'s on B's values.
+void gemm_packed(int64_t m, MatrixView a, const PackedB& b, float* c, int64_t ldc, ThreadPool& pool);
 
 // C [m, n] (+)= A [m, k] · B's rows [b_row0, b_row0 + k) and first n columns, on the
 // calling thread, in B's precision, skipping what `causal` says is not needed. b_row0 must

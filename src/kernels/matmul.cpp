@@ -6,18 +6,8 @@
 
 namespace mariana {
 
-void matmul(const Weight& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool, GemmPrecision precision)
+void matmul(const Weight& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool)
 {
-    if (precision == GemmPrecision::bf16 && gemm_bf16_available() && n_tokens >= kGemmMinRows &&
-        w.block_scale == nullptr) {
-        const MatrixView xs{x, w.cols, 1};
-        if (w.dtype == DType::bf16)
-            return gemm_bf16_weight(n_tokens, w.rows, w.cols, xs, static_cast<const uint16_t*>(w.data), w.cols, y,
-                                    w.rows, false, pool, precision);
-        if (w.dtype == DType::f32)
-            return gemm(n_tokens, w.rows, w.cols, xs, {static_cast<const float*>(w.data), 1, w.cols}, y, w.rows, false,
-                        pool, precision);
-    }
     const KernelTable& k = active_kernels();
     // Chunks of whole 4-row tiles, small enough that every thread gets several (load
     // balance), large enough that a chunk's weights amortise the dispatch.

@@ -47,14 +47,54 @@ void add_bias(float* y, const float* bias, int64_t n, int64_t width, int64_t str
         for (int64_t j = 0; j < width; ++j) y[r * stride + j] += bias[j];
 }
 
-// The bound tensors' products with the inference kernels (any stored dtype). Stacked parts
-// are computed one by one and interleaved into y's columns: the copy is one pass over y,
-// against a product that reads every weight for every row.
+bool packable(const Linear& l)
+{
+    return std::ranges::all_of(l.parts, [](const Linear::Part& p) {
+        return p.weight.block_scale == nullptr && (p.weight.dtype == DType::bf16 || p.weight.dtype == DType::f32);
+    });
+}
+
+// The parts' weights as one B = Wᵀ [in, out], their rows one after the other.
+std::shared_ptr<const PackedB> pack_parts(const Linear& l, ThreadPool& pool)
+{
+    auto packed = std::make_shared<PackedB>();
+    const bool bf16 = std::ranges::all_of(l.parts, [](const Linear::Part& p) { return p.weight.dtype == DType::bf16; });
+    if (l.parts.size() == 1 && bf16) {
+        packed->pack_transposed(l.in, l.out, static_cast<const uint16_t*>(l.parts[0].weight.data), l.in,
+                                GemmPrecision::bf16, pool);
+    } else if (l.parts.size() == 1 && l.parts[0].weight.dtype == DType::f32) {
+        packed->pack_transposed(l.in, l.out, static_cast<const float*>(l.parts[0].weight.data), l.in,
+                                GemmPrecision::bf16, pool);
+    } else {  // stacked tensors stored apart: gathered first (once, when the model packs)
+        std::vector<float> rows(size_t(l.out * l.in));
+        int64_t row = 0;
+        for (const Linear::Part& part : l.parts)
+            for (int64_t r = 0; r < part.weight.rows; ++r, ++row)
+                for (int64_t c = 0; c < l.in; ++c) rows[size_t(row * l.in + c)] = part.weight.at(r, c);
+        packed->pack_transposed(l.in, l.out, rows.data(), l.in, GemmPrecision::bf16, pool);
+    }
+    return packed;
+}
+
+// The bound tensors' products. bf16: through the parts packed once, in one product whatever
+// n (so a row's result never depends on its batch). float32: the inference kernels (any
+// stored dtype), stacked parts one by one, interleaved into y's columns: the copy is one
+// pass over y, against a product that reads every weight for every row.
 void forward_bound(const Linear& l, GemmPrecision precision, const float* x, int64_t n, float* y, ThreadPool& pool)
 {
     MARIANA_CHECK(!l.parts.empty(), "a projection with neither flat values nor a bound tensor");
+    if (precision == GemmPrecision::bf16 && gemm_bf16_available() && packable(l)) {
+        if (!l.packed) l.packed = pack_parts(l, pool);
+        gemm_packed(n, {x, l.in, 1}, *l.packed, y, l.out, pool);
+        int64_t column = 0;
+        for (const Linear::Part& part : l.parts) {
+            if (part.bias) add_bias(y + column, part.bias, n, part.weight.rows, l.out);
+            column += part.weight.rows;
+        }
+        return;
+    }
     if (l.parts.size() == 1) {
-        matmul(l.parts[0].weight, x, n, y, pool, precision);
+        matmul(l.parts[0].weight, x, n, y, pool);
         if (l.parts[0].bias) add_bias(y, l.parts[0].bias, n, l.out, l.out);
         return;
     }
@@ -63,7 +103,7 @@ void forward_bound(const Linear& l, GemmPrecision precision, const float* x, int
     for (const Linear::Part& part : l.parts) {
         const int64_t width = part.weight.rows;
         part_out.resize(size_t(n * width));
-        matmul(part.weight, x, n, part_out.data(), pool, precision);
+        matmul(part.weight, x, n, part_out.data(), pool);
         for (int64_t r = 0; r < n; ++r) std::copy_n(part_out.data() + r * width, width, y + r * l.out + column);
         if (part.bias) add_bias(y + column, part.bias, n, width, l.out);
         column += width;

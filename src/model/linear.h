@@ -3,10 +3,12 @@
 #pragma once
 
 #include "core/thread_pool.h"
+#include "kernels/gemm.h"
 #include "model/parameter_binding.h"
 #include "model/weights_view.h"
 
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
 namespace mariana {
@@ -23,6 +25,10 @@ struct Linear {
         const float* bias = nullptr;
     };
     std::vector<Part> parts;
+    // The parts packed together, once, for bf16 products (kernels/gemm.h's PackedB): made by
+    // the first bf16 forward on bound tensors that are all F32 or BF16 (FP8 and F16 ones keep
+    // float32 products). A model runs one forward at a time, so nothing races to make it.
+    mutable std::shared_ptr<const PackedB> packed;
 
     // The projection of the field `weight`, with the bias field `bias` when given.
     static Linear of(const ParameterBinding& bind, const Weight& weight, const std::vector<float>* bias = nullptr);

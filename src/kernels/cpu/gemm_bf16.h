@@ -14,6 +14,8 @@ inline constexpr int kGemmBf16Rows = 12, kGemmBf16Cols = 32;
 bool cpu_has_avx512_bf16();
 
 // Stores (or with accumulate, adds) the first m rows and n columns of the tile, rows ldc apart.
+// Only m rows are computed (a one-row tile costs a twelfth of a whole one); each element is
+// the same whatever m.
 // a's word (row i, step s) is a[i·a_row_stride + s·a_step_stride], i < kGemmBf16Rows.
 void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride,
                            const float* b, float* c, int64_t ldc, int m, int n, bool accumulate);

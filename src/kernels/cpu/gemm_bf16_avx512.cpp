@@ -19,12 +19,13 @@ struct Zmm {  // the vector operations store_tile needs
 };
 
 // A's word (i, s) at a[s·step + i] in a k-major panel (kPanel), or a[i·rows + s] where
-// rows of words are read as a caller wrote them.
-template <bool kPanel>
+// rows of words are read as a caller wrote them. R rows of accumulators: a tile of fewer
+// rows (decoding's one) computes only those; each lane's sum is the same whatever R.
+template <bool kPanel, int R>
 void tile_of(int64_t steps, const float* a, int64_t rows, int64_t step, const float* b, float* c, int64_t ldc,
              int m, int n, bool accumulate)
 {
-    constexpr int R = kGemmBf16Rows, W = Zmm::W;
+    constexpr int W = Zmm::W;
     __m512 acc[R][2];
     for_each_index<R>([&](int i) { acc[i][0] = acc[i][1] = _mm512_setzero_ps(); });
     for (int64_t s = 0; s < steps; ++s) {
@@ -42,11 +43,27 @@ void tile_of(int64_t steps, const float* a, int64_t rows, int64_t step, const fl
 
 }  // namespace
 
+namespace {
+
+template <int R>
+void tile_rows(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride, const float* b, float* c,
+               int64_t ldc, int m, int n, bool accumulate)
+{
+    if (a_row_stride == 1) tile_of<true, R>(steps, a, 1, a_step_stride, b, c, ldc, m, n, accumulate);
+    else tile_of<false, R>(steps, a, a_row_stride, 1, b, c, ldc, m, n, accumulate);
+}
+
+}  // namespace
+
 void gemm_tile_bf16_avx512(int64_t steps, const float* a, int64_t a_row_stride, int64_t a_step_stride,
                            const float* b, float* c, int64_t ldc, int m, int n, bool accumulate)
 {
-    if (a_row_stride == 1) tile_of<true>(steps, a, 1, a_step_stride, b, c, ldc, m, n, accumulate);
-    else tile_of<false>(steps, a, a_row_stride, 1, b, c, ldc, m, n, accumulate);
+    static_assert(kGemmBf16Rows == 12);
+    if (m <= 1) return tile_rows<1>(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
+    if (m <= 2) return tile_rows<2>(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
+    if (m <= 4) return tile_rows<4>(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
+    if (m <= 8) return tile_rows<8>(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
+    tile_rows<12>(steps, a, a_row_stride, a_step_stride, b, c, ldc, m, n, accumulate);
 }
 
 }  // namespace mariana
