@@ -37,6 +37,23 @@ AttentionShape MlaBlock<T>::shape(int64_t length, int64_t sequences, GemmPrecisi
 }
 
 template <typename T>
+template <typename RopeKey>
+void MlaBlock<T>::keys_and_values(int64_t rows, RopeKey rope_key, Activations& a, ThreadPool& pool) const
+{
+    const int64_t qk = dn_ + dr_;
+    pool.parallel_for(rows, 64, [&](int64_t s0, int64_t s1) {
+        for (int64_t s = s0; s < s1; ++s)
+            for (int64_t h = 0; h < nh_; ++h) {
+                const T* kv = a.kv.data() + (s * nh_ + h) * (dn_ + dv_);
+                T* key = a.k.data() + (s * nh_ + h) * qk;
+                std::copy_n(kv, dn_, key);
+                std::copy_n(rope_key(s), dr_, key + dn_);
+                std::copy_n(kv + dn_, dv_, a.v.data() + (s * nh_ + h) * dv_);
+            }
+    });
+}
+
+template <typename T>
 void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch& batch, KvCache* cache, T* out,
                           Activations& a, ThreadPool& pool) const
 {
@@ -93,16 +110,7 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch&
     a.k.resize(size_t(N * nh_ * qk));
     a.v.resize(size_t(N * nh_ * dv_));
     kv_b_proj_.forward(w, a.c.data(), N, a.kv.data(), pool);
-    pool.parallel_for(N, 256, [&](int64_t n0, int64_t n1) {
-        for (int64_t n = n0; n < n1; ++n)
-            for (int64_t h = 0; h < nh_; ++h) {
-                const T* kv = a.kv.data() + (n * nh_ + h) * (dn_ + dv_);
-                T* k = a.k.data() + (n * nh_ + h) * qk;
-                std::copy_n(kv, dn_, k);
-                std::copy_n(a.k_pe.data() + n * dr_, dr_, k + dn_);
-                std::copy_n(kv + dn_, dv_, a.v.data() + (n * nh_ + h) * dv_);
-            }
-    });
+    keys_and_values(N, [&](int64_t n) { return a.k_pe.data() + n * dr_; }, a, pool);
     a.lse.resize(size_t(B * nh_ * S));
     attention_forward(a.q.data(), a.k.data(), a.v.data(), shape(S, B, w.precision), a.lse.data(), a.attn.data(), pool);
     o_proj_.forward(w, a.attn.data(), N, out, pool);
@@ -123,20 +131,7 @@ void MlaBlock<T>::attend_expanded(const WeightsView<float>& w, const TokenBatch&
         a.lse.resize(size_t(nh_ * n));
         for (int64_t s = 0; s < L; ++s) std::copy_n(cache.row(layer_, chunk.slot, s), R_, a.latents.data() + s * R_);
         kv_b_proj_.forward(w, a.latents.data(), L, a.kv.data(), pool);  // [L, nh, dn + dv]
-        // Per head, the key [k_nope_h, k_pe] (the rotated rope key shared by all heads, from
-        // the cache row) and the value, token-major as the attention kernel reads them.
-        pool.parallel_for(L, 64, [&](int64_t s0, int64_t s1) {
-            for (int64_t s = s0; s < s1; ++s) {
-                const float* k_pe = cache.row(layer_, chunk.slot, s) + R_;
-                for (int64_t h = 0; h < nh_; ++h) {
-                    const float* kv = a.kv.data() + (s * nh_ + h) * (dn_ + dv_);
-                    float* key = a.k.data() + (s * nh_ + h) * qk;
-                    std::copy_n(kv, dn_, key);
-                    std::copy_n(k_pe, dr_, key + dn_);
-                    std::copy_n(kv + dn_, dv_, a.v.data() + (s * nh_ + h) * dv_);
-                }
-            }
-        });
+        keys_and_values(L, [&](int64_t s) { return cache.row(layer_, chunk.slot, s) + R_; }, a, pool);
         AttentionShape s = shape(n, 1, w.precision);
         s.past = chunk.start_pos;
         attention_forward(a.q.data() + first * nh_ * qk, a.k.data(), a.v.data(), s, a.lse.data(),

@@ -70,6 +70,11 @@ private:
     void attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          Activations& a, ThreadPool& pool) const;
     AttentionShape shape(int64_t length, int64_t sequences, GemmPrecision precision) const;
+    // Per head, from a.kv (kv_b_proj's [nh, dn + dv] rows of each latent), the key
+    // [k_nope_h, k_pe] with the one rotated rope key all heads share (rope_key(s): row s's),
+    // and the value, into a.k and a.v token-major as the attention kernel reads them.
+    template <typename RopeKey>
+    void keys_and_values(int64_t rows, RopeKey rope_key, Activations& a, ThreadPool& pool) const;
 
     int64_t nh_, dn_, dr_, dv_, R_, Rq_, layer_;
     T eps_;
