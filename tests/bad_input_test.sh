@@ -502,6 +502,11 @@ expect_error "detokenize: id beyond the vocabulary" "stdin line 1" "999999999" -
     bash -c 'echo "{\"ids\": [1, 999999999]}" | "$1" detokenize --model "$2"' _ "$MARIANA" "$TOK"
 expect_error "detokenize: ids not a list" "stdin line 1" "ids" -- \
     bash -c 'echo "{\"ids\": \"1,2\"}" | "$1" detokenize --model "$2"' _ "$MARIANA" "$TOK"
+expect_error "chat-template: number too large for a double" "stdin line 2" "invalid JSON" -- \
+    bash -c 'printf "{\"messages\": []}\n{\"messages\": [{\"role\": \"user\", \"content\": 1e999}]}\n" |
+             "$1" chat-template --model "$2"' _ "$MARIANA" "$TOK"
+expect_error "chat-template: messages not a list" "stdin line 1" "messages" -- \
+    bash -c 'echo "{\"messages\": {\"role\": \"user\"}}" | "$1" chat-template --model "$2"' _ "$MARIANA" "$TOK"
 
 # ---- tokenizer train ---------------------------------------------------------------------
 

@@ -34,31 +34,12 @@ std::function<void()> add_chat_template_command(CLI::App& app)
         std::string line;
         for (int64_t number = 1; std::getline(std::cin, line, '\n'); ++number) {
             if (line.empty()) continue;
-            const std::string where = fmt::format("stdin line {}", number);
-            OrderedJson input;  // ordered: tojson must print keys in the order given
-            try {
-                input = OrderedJson::parse(line);
-            } catch (const nlohmann::json::parse_error& e) {
-                fail("{}: not valid JSON: {}", where, e.what());
-            }
-            if (!input.is_object()) fail("{}: expected a JSON object", where);
-            if (!input.contains("messages") || !input["messages"].is_array())
-                fail("{}: field 'messages' must be a list of messages", where);
-            const OrderedJson tools = input.contains("tools") ? input["tools"] : OrderedJson();
-            if (!tools.is_null() && !tools.is_array()) fail("{}: field 'tools' must be a list or null", where);
-            const OrderedJson kwargs = input.contains("template_kwargs") ? input["template_kwargs"] : OrderedJson::object();
-            if (!kwargs.is_object()) fail("{}: field 'template_kwargs' must be an object", where);
-            bool add_generation_prompt = args->add_generation_prompt;
-            if (input.contains("add_generation_prompt")) {
-                if (!input["add_generation_prompt"].is_boolean())
-                    fail("{}: field 'add_generation_prompt' must be true or false", where);
-                add_generation_prompt = input["add_generation_prompt"].get<bool>();
-            }
             std::string text;
             try {
-                text = chat_template.render(input["messages"], add_generation_prompt, tools, kwargs);
+                const ChatRequest r = parse_chat_request(line, args->add_generation_prompt);
+                text = chat_template.render(r.messages, r.add_generation_prompt, r.tools, r.template_kwargs);
             } catch (const Error& e) {
-                fail("{}: {}", where, e.what());
+                fail("stdin line {}: {}", number, e.what());
             }
             const OrderedJson output = {{"text", std::move(text)}};
             const std::string dumped = output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -90,7 +90,12 @@ private:
 // The options as the run takes them, with the defaults that depend on other options.
 RunOptions run_options(const Args& a)
 {
-    RunOptions o{.model = a.model, .out = a.out, .tokenizer = a.tokenizer, .data = a.data, .steps = a.steps};
+    RunOptions o;
+    o.model = a.model;
+    o.out = a.out;
+    o.tokenizer = a.tokenizer;
+    o.data = a.data;
+    o.steps = a.steps;
     TrainOptions& t = o.train;
     t.batch = a.batch;
     t.seq_len = a.seq_len;

@@ -14,6 +14,8 @@ using Json = nlohmann::json;
 // Parses a whole file; throws Error naming the file (and the parser's position) on failure.
 Json read_json_file(const std::string& path);
 Json parse_json(std::string_view text, std::string_view what);
+// The same keeping objects' keys in the order written (chat templates' tojson prints them so).
+nlohmann::ordered_json parse_ordered_json(std::string_view text, std::string_view what);
 
 // A short description of a value for an error message: numbers and short strings as JSON,
 // long strings cut, lists and objects by their size only. Never recurses into the value, so

@@ -1,6 +1,7 @@
 #include "formats/chat_template.h"
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/text_file.h"
 
 #include <filesystem>
@@ -46,13 +47,7 @@ std::optional<std::string> pick_template(const OrderedJson& config, const std::s
 
 ChatTemplate ChatTemplate::load(const std::string& tokenizer_config_path)
 {
-    const std::string text = read_text_file(tokenizer_config_path);
-    OrderedJson config;
-    try {
-        config = OrderedJson::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        fail("{}: not valid JSON: {}", tokenizer_config_path, e.what());
-    }
+    const OrderedJson config = parse_ordered_json(read_text_file(tokenizer_config_path), tokenizer_config_path);
     if (!config.is_object()) fail("{}: expected a JSON object", tokenizer_config_path);
     if (const auto source = pick_template(config, tokenizer_config_path))
         return from_source(*source, config, tokenizer_config_path + ": chat_template");
@@ -118,6 +113,26 @@ std::string ChatTemplate::render(const OrderedJson& messages, bool add_generatio
     } catch (const Error& e) {
         fail("{}: {}", origin_, e.what());
     }
+}
+
+ChatRequest parse_chat_request(std::string_view line, bool add_generation_prompt)
+{
+    OrderedJson input = parse_ordered_json(line, "request");  // ordered: tojson prints keys as given
+    if (!input.is_object()) fail("expected a JSON object");
+    ChatRequest request;
+    if (!input.contains("messages") || !input["messages"].is_array())
+        fail("field 'messages' must be a list of messages");
+    request.messages = std::move(input["messages"]);
+    request.tools = input.contains("tools") ? std::move(input["tools"]) : OrderedJson();
+    if (!request.tools.is_null() && !request.tools.is_array()) fail("field 'tools' must be a list or null");
+    request.template_kwargs = input.contains("template_kwargs") ? std::move(input["template_kwargs"]) : OrderedJson::object();
+    if (!request.template_kwargs.is_object()) fail("field 'template_kwargs' must be an object");
+    request.add_generation_prompt = add_generation_prompt;
+    if (input.contains("add_generation_prompt")) {
+        if (!input["add_generation_prompt"].is_boolean()) fail("field 'add_generation_prompt' must be true or false");
+        request.add_generation_prompt = input["add_generation_prompt"].get<bool>();
+    }
+    return request;
 }
 
 }  // namespace mariana

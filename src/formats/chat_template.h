@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace mariana {
 
@@ -48,5 +49,15 @@ private:
     jinja::Template template_;
     nlohmann::ordered_json special_tokens_ = nlohmann::ordered_json::object();
 };
+
+// One conversation to render, as a JSON line: {"messages": [...], "tools"?: [...] or null,
+// "template_kwargs"?: {...}, "add_generation_prompt"?: true or false} (the line's
+// add_generation_prompt wins over `add_generation_prompt`). Throws Error naming the field
+// for invalid JSON or a field of the wrong type.
+struct ChatRequest {
+    nlohmann::ordered_json messages, tools, template_kwargs;
+    bool add_generation_prompt = false;
+};
+ChatRequest parse_chat_request(std::string_view line, bool add_generation_prompt);
 
 }  // namespace mariana
