@@ -403,12 +403,13 @@ void gemm_packed(int64_t m, MatrixView a, const PackedB& b, float* c, int64_t ld
     if (trivial_product(m, b.n_, b.k_, c, ldc, false)) return;
     const TilePlan plan = plan_for(active_kernels(), b.precision_);
     const int64_t tiles = (m + plan.rows - 1) / plan.rows, panels = (b.n_ + plan.cols - 1) / plan.cols;
-    // Items of at most 16 row tiles (A's block stays in L2) by a share of the columns: enough
-    // items for every thread when the rows are few (decoding splits the columns alone), whole
-    // kNc-wide column blocks (B's block stays in L3) when they are many.
+    // Items of at most 16 row tiles (A's block stays in L2) by a share of the columns: when
+    // the rows are few (decoding splits the columns alone), 16 items per thread, so that
+    // threads taking them in turn finish within a sixteenth of each other; when they are
+    // many, whole kNc-wide column blocks (B's block stays in L3).
     constexpr int64_t kTilesPerItem = 16;
     const int64_t row_items = (tiles + kTilesPerItem - 1) / kTilesPerItem;
-    const int64_t wanted = 4 * int64_t(pool.size());
+    const int64_t wanted = 16 * int64_t(pool.size());
     const int64_t col_items = std::clamp<int64_t>((wanted + row_items - 1) / row_items,
                                                   (panels * plan.cols + kNc - 1) / kNc, panels);
     const int64_t panels_per_item = (panels + col_items - 1) / col_items;
