@@ -37,9 +37,12 @@ public:
     virtual void forward(std::span<const SequenceChunk> batch, KvCache& cache, LogitsFor which, float* logits,
                          ThreadPool& pool) = 0;
 
-    // The arithmetic of the projections (kernels/matmul.h): float32 (the default, the
-    // reference's numerics) or bf16 (prefill at twice the rate; logits within the bound
-    // tests/golden_model_test.cpp states). The router and attention stay float32.
+    // The arithmetic of the products: float32 (the default, the reference's numerics) or
+    // bf16 (projections with F32 or BF16 weights on a copy packed once, kernels/gemm.h's
+    // gemm_packed, and the blocked attention of chunks; logits within the bound
+    // tests/golden_model_test.cpp states). The router, one-token attention and MLA's
+    // absorbed form stay float32. Either way a sequence's logits do not depend on the
+    // other sequences of its batch.
     void set_compute(GemmPrecision precision) { compute_ = precision; }
     GemmPrecision compute() const { return compute_; }
     // How the projections are stored (F32, BF16, F16 or F8_E4M3), which decides the

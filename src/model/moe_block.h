@@ -1,10 +1,12 @@
-// The DeepSeekMoE feed-forward for training: the router (its gradient reaches the gate
+// The DeepSeekMoE feed-forward: the router (in training, its gradient reaches the gate
 // weights through the chosen experts' weights), routed experts, shared experts, and the
-// complementary sequence-wise balance loss of DeepSeek-V3 (§2.1.2):
+// complementary sequence-wise balance loss of DeepSeek-V3 (§2.1.2), training only:
 //   L_bal = α Σ_i f_i P_i per sequence of S tokens, averaged over sequences, with
 //   f_i = E / (K·S) · (tokens that chose expert i),  P_i = (1/S) Σ_t s_i,t / Σ_j s_j,t.
-// The choice itself (top-k with the selection bias and group limit) is the inference
-// router's, and is not differentiated; the selection bias moves by the balancing rule.
+// The choice itself (top-k with the selection bias and group limit, model/router.h) is not
+// differentiated; the selection bias moves by the balancing rule. Tokens are grouped by
+// expert, so each chosen expert's weights are read once per batch and experts no token
+// chose are never touched.
 #pragma once
 
 #include "core/huge_pages.h"

@@ -1,5 +1,5 @@
-// The output of a training model: RMSNorm → head projection → softmax cross-entropy, with
-// the backward taken at once, a block of rows at a time: the logits exist for one block
+// The output of a model: RMSNorm → head projection, the logits (inference), or the
+// softmax cross-entropy with the backward taken at once (training), a block of rows at a time: the logits exist for one block
 // only ([kRowsPerBlock, vocab], not [rows, vocab], which for a 150K-token vocabulary and
 // 2048 rows would be 1.2 GB), and one buffer serves the main head and every MTP head.
 #pragma once
