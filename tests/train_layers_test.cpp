@@ -206,7 +206,9 @@ TEST(TrainLayers, OutputHeadGradientsAcrossRowBlocks)
     Vec h = random_vec(rows * hidden, 50), values = random_vec(hidden + vocab * hidden, 51);
     std::vector<int32_t> targets(static_cast<size_t>(rows));
     for (int64_t r = 0; r < rows; ++r) targets[size_t(r)] = r % 7 == 3 ? kNoTarget : int32_t(r % vocab);
-    OutputHead<double> head(VectorParam{0, nullptr, hidden}, Linear{hidden, vocab, hidden, -1, {}}, 1e-6);
+    Linear projection;  // [vocab, hidden] right after the norm's [hidden] in `values`
+    projection.in = hidden, projection.out = vocab, projection.weight = hidden;
+    OutputHead<double> head(VectorParam{0, nullptr, hidden}, projection, 1e-6);
     LargeVector<double> logits;
     // The mean over rows, so that differences of the loss keep their digits.
     auto loss = [&] {
