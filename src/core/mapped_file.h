@@ -21,6 +21,9 @@ public:
     ~MappedFile();
 
     std::span<const std::byte> bytes() const { return {data_, size_}; }
+    // Lets the kernel drop the map's resident pages now: they count as this process's memory
+    // until then, and whatever is read again comes back from the file (the map is read-only).
+    void release_pages() const;
     const std::string& path() const { return path_; }
 
 private:

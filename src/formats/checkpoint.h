@@ -24,6 +24,10 @@ public:
 
     const TensorInfo* find(std::string_view name) const override;
     const std::string& origin() const override { return dir_; }
+    void release_pages() const override
+    {
+        for (const SafetensorsFile& shard : shards_) shard.release_pages();
+    }
     // Throws Error "DIR: missing tensor 'NAME'".
     const TensorInfo& tensor(std::string_view name) const;
     const std::map<std::string, TensorInfo, std::less<>>& tensors() const { return tensors_; }

@@ -38,6 +38,7 @@ public:
 
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const std::string& path() const { return file_.path(); }
+    void release_pages() const { file_.release_pages(); }
 
 private:
     MappedFile file_;

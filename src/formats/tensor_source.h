@@ -19,6 +19,10 @@ public:
     virtual const TensorInfo* find(std::string_view name) const = 0;
     // What holds the tensors, for error messages: a checkpoint folder, "parameters in memory".
     virtual const std::string& origin() const = 0;
+    // Tells the source that its tensors' memory is not needed for now (a model has copied
+    // what it reads): mapped files let the kernel drop their pages, to be read again from
+    // the file if touched. Tensors in memory stay as they are.
+    virtual void release_pages() const {}
 };
 
 // Tensors in memory, by name. Cheap to build: it records pointers, and keeps alive only what

@@ -33,6 +33,15 @@ void DecoderModel::forward(std::span<const SequenceChunk> chunks, KvCache& cache
     const TokenBatch batch(chunks);
     const WeightsView<float> w{nullptr, nullptr, compute_};
     stack_->forward(w, batch, &cache, pool);
+    // bf16 products of F32 or BF16 weights read the copies packed by this forward, not the
+    // source's pages, so a mapped checkpoint's pages can go rather than be resident twice
+    // (a MoE expert no token chose yet is read, and packed, from the file when one does).
+    // FP8 and F16 weights are read from the source on every forward and keep their pages.
+    if (compute_ == GemmPrecision::bf16 && gemm_bf16_available() && !pages_released_ &&
+        (projection_dtype_ == DType::bf16 || projection_dtype_ == DType::f32)) {
+        source_->release_pages();
+        pages_released_ = true;
+    }
 
     const int64_t H = config_.hidden_size;
     const std::vector<int64_t> rows = batch.logit_rows(which);

@@ -27,6 +27,7 @@ private:
     DeclaredWeights weights_;  // bound to source_'s tensors; the blocks point into it
     std::optional<DecoderStack<float>> stack_;
     LargeVector<float> rows_;  // the hidden states whose logits are wanted
+    bool pages_released_ = false;
 };
 
 }  // namespace mariana
