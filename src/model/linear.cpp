@@ -12,9 +12,8 @@ namespace mariana {
 Linear Linear::of(const ParameterBinding& bind, const Weight& weight, const std::vector<float>* bias)
 {
     const MatrixParam w = bind.matrix(weight);
-    Linear linear{w.stored.cols, w.stored.rows, w.offset, -1, {}};
-    const VectorParam b = bias ? bind.vector(*bias) : VectorParam{};
-    linear.bias = bias ? b.offset : -1;
+    const VectorParam b = bias ? bind.vector(*bias) : VectorParam{};  // offset -1 without one
+    Linear linear{w.stored.cols, w.stored.rows, w.offset, b.offset, {}, {}};
     if (w.stored.data) linear.parts.push_back({w.stored, b.stored});
     return linear;
 }
@@ -47,32 +46,37 @@ void add_bias(float* y, const float* bias, int64_t n, int64_t width, int64_t str
         for (int64_t j = 0; j < width; ++j) y[r * stride + j] += bias[j];
 }
 
+// Every part BF16, or every part F32 (FP8, F16, or a mix, keep float32 products).
 bool packable(const Linear& l)
 {
-    return std::ranges::all_of(l.parts, [](const Linear::Part& p) {
-        return p.weight.block_scale == nullptr && (p.weight.dtype == DType::bf16 || p.weight.dtype == DType::f32);
-    });
+    const DType dtype = l.parts.front().weight.dtype;
+    return (dtype == DType::bf16 || dtype == DType::f32) &&
+           std::ranges::all_of(l.parts, [&](const Linear::Part& p) { return p.weight.dtype == dtype; });
 }
 
-// The parts' weights as one B = Wᵀ [in, out], their rows one after the other.
+// The parts' weights, all stored as `Word` (uint16_t for BF16, float for F32), as one
+// B = Wᵀ [in, out]: one part in place; stacked tensors stored apart gathered first, their
+// rows one after the other (once, when the model packs).
+template <typename Word>
+void pack_words(const Linear& l, PackedB& packed, ThreadPool& pool)
+{
+    if (l.parts.size() == 1)
+        return packed.pack_transposed(l.in, l.out, static_cast<const Word*>(l.parts[0].weight.data), l.in,
+                                      GemmPrecision::bf16, pool);
+    std::vector<Word> rows;
+    rows.reserve(size_t(l.out * l.in));
+    for (const Linear::Part& part : l.parts) {
+        const Word* data = static_cast<const Word*>(part.weight.data);
+        rows.insert(rows.end(), data, data + part.weight.rows * l.in);
+    }
+    packed.pack_transposed(l.in, l.out, rows.data(), l.in, GemmPrecision::bf16, pool);
+}
+
 std::shared_ptr<const PackedB> pack_parts(const Linear& l, ThreadPool& pool)
 {
     auto packed = std::make_shared<PackedB>();
-    const bool bf16 = std::ranges::all_of(l.parts, [](const Linear::Part& p) { return p.weight.dtype == DType::bf16; });
-    if (l.parts.size() == 1 && bf16) {
-        packed->pack_transposed(l.in, l.out, static_cast<const uint16_t*>(l.parts[0].weight.data), l.in,
-                                GemmPrecision::bf16, pool);
-    } else if (l.parts.size() == 1 && l.parts[0].weight.dtype == DType::f32) {
-        packed->pack_transposed(l.in, l.out, static_cast<const float*>(l.parts[0].weight.data), l.in,
-                                GemmPrecision::bf16, pool);
-    } else {  // stacked tensors stored apart: gathered first (once, when the model packs)
-        std::vector<float> rows(size_t(l.out * l.in));
-        int64_t row = 0;
-        for (const Linear::Part& part : l.parts)
-            for (int64_t r = 0; r < part.weight.rows; ++r, ++row)
-                for (int64_t c = 0; c < l.in; ++c) rows[size_t(row * l.in + c)] = part.weight.at(r, c);
-        packed->pack_transposed(l.in, l.out, rows.data(), l.in, GemmPrecision::bf16, pool);
-    }
+    if (l.parts.front().weight.dtype == DType::bf16) pack_words<uint16_t>(l, *packed, pool);
+    else pack_words<float>(l, *packed, pool);
     return packed;
 }
 
