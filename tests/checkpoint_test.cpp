@@ -30,7 +30,7 @@ std::vector<float> prefill_logits(const std::string& dir, const std::vector<int3
     ThreadPool pool(2);
     KvCache cache = model->make_cache(1, int64_t(tokens.size()));
     std::vector<float> logits(tokens.size() * size_t(model->config().vocab_size));
-    const SequenceChunk chunk{0, 0, tokens};
+    const SequenceChunk chunk{cache.slot(0), 0, tokens};
     model->forward({&chunk, 1}, cache, LogitsFor::all_tokens, logits.data(), pool);
     return logits;
 }

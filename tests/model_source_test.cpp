@@ -26,7 +26,7 @@ std::vector<float> logits_of(Model& model, const std::vector<int32_t>& tokens, T
     std::vector<float> logits(size_t(n * vocab));
     for (int64_t begin = 0; begin < n;) {
         const int64_t count = begin == 0 ? n - 3 : 1;
-        const SequenceChunk chunk{0, begin, std::span(tokens).subspan(size_t(begin), size_t(count))};
+        const SequenceChunk chunk{cache.slot(0), begin, std::span(tokens).subspan(size_t(begin), size_t(count))};
         model.forward({&chunk, 1}, cache, LogitsFor::all_tokens, logits.data() + begin * vocab, pool);
         begin += count;
     }

@@ -117,7 +117,7 @@ TEST(Scoring, ChunkedRunMatchesOnePrefill)
 
     KvCache cache = model->make_cache(1, n);
     std::vector<float> logits(size_t(n * vocab));
-    const SequenceChunk whole{0, 0, tokens};
+    const SequenceChunk whole{cache.slot(0), 0, tokens};
     model->forward({&whole, 1}, cache, LogitsFor::all_tokens, logits.data(), pool);
 
     const std::vector<double> got = token_logprobs(*model, tokens, 1, pool);

@@ -299,7 +299,7 @@ TEST(ModelFolder, ReloadsBitExactlyAndRunsInInference)
     auto inference = load_model(tmp / "saved");
     KvCache cache = inference->make_cache(1, int64_t(tokens.size()));
     std::vector<float> got(want.size());
-    const SequenceChunk chunk{0, 0, tokens};
+    const SequenceChunk chunk{cache.slot(0), 0, tokens};
     inference->forward({&chunk, 1}, cache, LogitsFor::all_tokens, got.data(), pool);
     for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4) << i;
 }

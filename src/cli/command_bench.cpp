@@ -49,7 +49,7 @@ RunTimes run_once(Model& model, KvCache& cache, const std::vector<int32_t>& prom
                   std::vector<float>& logits, ThreadPool& pool)
 {
     RunTimes r;
-    SequenceChunk chunk{0, 0, prompt};
+    SequenceChunk chunk{cache.slot(0), 0, prompt};
     auto start = Clock::now();
     model.forward({&chunk, 1}, cache, LogitsFor::last_token, logits.data(), pool);
     r.prefill_s = seconds_since(start);
@@ -57,7 +57,7 @@ RunTimes run_once(Model& model, KvCache& cache, const std::vector<int32_t>& prom
     r.tokens.push_back(token);
     start = Clock::now();
     for (int64_t i = 0; i < n_decode; ++i) {
-        chunk = SequenceChunk{0, int64_t(prompt.size()) + i, {&token, 1}};
+        chunk = SequenceChunk{cache.slot(0), int64_t(prompt.size()) + i, {&token, 1}};
         model.forward({&chunk, 1}, cache, LogitsFor::last_token, logits.data(), pool);
         token = argmax(logits);
         r.tokens.push_back(token);

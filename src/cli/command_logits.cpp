@@ -60,7 +60,7 @@ std::function<void()> add_logits_command(CLI::App& app)
         int64_t done = 0;
         while (done < T) {
             const int64_t n = done == 0 && prefill > 0 ? prefill : 1;
-            const SequenceChunk chunk{0, done, all.subspan(size_t(done), size_t(n))};
+            const SequenceChunk chunk{cache.slot(0), done, all.subspan(size_t(done), size_t(n))};
             model->forward({&chunk, 1}, cache, LogitsFor::all_tokens, logits.data() + done * V, pool);
             done += n;
         }

@@ -216,22 +216,21 @@ void attention_forward<float>(const float* q, const float* k, const float* v, co
     });
 }
 
-void attention_decode(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+void attention_decode(const float* q, const PagedRows& k, const PagedRows& v, const AttentionShape& s, float* out,
                       ThreadPool& pool)
 {
     MARIANA_CHECK(s.tokens == 1 && s.sequences == 1, "decoding attends one query of one sequence");
     const int64_t keys = s.past + 1, group = s.heads / s.kv_heads;
-    const int64_t ks = s.k_stride ? s.k_stride : s.kv_heads * s.dk, vs = s.v_stride ? s.v_stride : s.kv_heads * s.dv;
     pool.parallel_for(s.heads, 1, [&](int64_t h0, int64_t h1) {
         std::vector<float> scores(static_cast<size_t>(keys));
         for (int64_t h = h0; h < h1; ++h) {
             const int64_t kv_head = h / group;
             const float* qh = q + h * s.dk;
-            for (int64_t j = 0; j < keys; ++j) scores[size_t(j)] = dot(qh, k + j * ks + kv_head * s.dk, s.dk) * float(s.scale);
+            for (int64_t j = 0; j < keys; ++j) scores[size_t(j)] = dot(qh, k.row(j) + kv_head * s.dk, s.dk) * float(s.scale);
             softmax(scores.data(), keys);
             float* o = out + h * s.dv;
             std::fill_n(o, s.dv, 0.0f);
-            for (int64_t j = 0; j < keys; ++j) axpy(o, scores[size_t(j)], v + j * vs + kv_head * s.dv, s.dv);
+            for (int64_t j = 0; j < keys; ++j) axpy(o, scores[size_t(j)], v.row(j) + kv_head * s.dv, s.dv);
         }
     });
 }

@@ -10,8 +10,17 @@
 #include "kernels/gemm.h"
 
 #include <cstdint>
+#include <span>
 
 namespace mariana {
+
+// The cached rows of one sequence, in pages of page_rows consecutive positions (a paged KV
+// cache): row j is at pages[j / page_rows] + (j % page_rows) · stride + offset.
+struct PagedRows {
+    std::span<const float* const> pages;
+    int64_t page_rows, stride, offset;
+    const float* row(int64_t j) const { return pages[size_t(j / page_rows)] + (j % page_rows) * stride + offset; }
+};
 
 struct AttentionShape {
     int64_t tokens, heads, kv_heads, dk, dv;  // tokens: of each sequence
@@ -32,10 +41,11 @@ template <typename T>
 void attention_forward(const T* q, const T* k, const T* v, const AttentionShape& s, T* lse, T* out,
                        ThreadPool& pool);
 
-// One query per head (s.tokens 1) at position s.past over the keys and values [0, s.past]:
-// decoding, where each cached row is read once, by a dot product per key and an axpy per
-// value, rather than packed for the blocked products. float32 throughout; lse not kept.
-void attention_decode(const float* q, const float* k, const float* v, const AttentionShape& s, float* out,
+// One query per head (s.tokens 1) at position s.past over the keys and values [0, s.past]
+// (rows of kv_heads·dk and kv_heads·dv floats at k's and v's offsets): decoding, where each
+// cached row is read once, in place, by a dot product per key and an axpy per value,
+// rather than packed for the blocked products. float32 throughout; lse not kept.
+void attention_decode(const float* q, const PagedRows& k, const PagedRows& v, const AttentionShape& s, float* out,
                       ThreadPool& pool);
 
 // Overwrites dq, dk, dv (their callers need not zero them). Parallel over key/value heads,

@@ -11,7 +11,6 @@ TokenBatch::TokenBatch(std::span<const SequenceChunk> batch) : chunks(batch)
         for (size_t i = 0; i < chunk.tokens.size(); ++i) {
             tokens.push_back(chunk.tokens[i]);
             positions.push_back(chunk.start_pos + int64_t(i));
-            slots.push_back(chunk.slot);
         }
         chunk_begin.push_back(int64_t(tokens.size()));
     }
@@ -23,7 +22,8 @@ std::vector<int64_t> TokenBatch::logit_rows(LogitsFor which) const
     if (which == LogitsFor::all_tokens) {
         for (int64_t t = 0; t < size(); ++t) rows.push_back(t);
     } else {
-        for (size_t c = 0; c + 1 < chunk_begin.size(); ++c) rows.push_back(chunk_begin[c + 1] - 1);
+        for (size_t c = 0; c < chunks.size(); ++c)
+            if (chunks[c].wants_logits) rows.push_back(chunk_begin[c + 1] - 1);
     }
     return rows;
 }

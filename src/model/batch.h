@@ -9,12 +9,16 @@
 
 namespace mariana {
 
-// New tokens of one sequence: they take positions start_pos.. in the sequence's cache slot
-// and attend to everything before them in that slot.
+// New tokens of one sequence: they take positions start_pos.. in the sequence's cache pages
+// and attend to everything before them in those pages. `pages` is the sequence's page table
+// (model/kv_cache.h), covering at least start_pos + tokens positions; no two chunks of a
+// batch may write to one page. A chunk of a prompt whose logits nobody reads (not the
+// prompt's last) sets wants_logits false: LogitsFor::last_token then skips it.
 struct SequenceChunk {
-    int64_t slot = 0;
+    std::span<const int32_t> pages;
     int64_t start_pos = 0;
     std::span<const int32_t> tokens;
+    bool wants_logits = true;
 };
 
 enum class LogitsFor { all_tokens, last_token };
@@ -24,12 +28,12 @@ struct TokenBatch {
     std::vector<int64_t> chunk_begin;  // [chunks + 1]: chunk c has tokens [begin[c], begin[c+1])
     std::vector<int32_t> tokens;       // [T]
     std::vector<int64_t> positions;    // [T]
-    std::vector<int64_t> slots;        // [T]
 
     explicit TokenBatch(std::span<const SequenceChunk> batch);
     int64_t size() const { return int64_t(tokens.size()); }
     int64_t chunk_size(size_t c) const { return chunk_begin[c + 1] - chunk_begin[c]; }
-    // The rows whose logits are wanted: every token, or the last of each chunk.
+    // The rows whose logits are wanted: every token, or the last of each chunk that wants
+    // them.
     std::vector<int64_t> logit_rows(LogitsFor which) const;
     // The length of every chunk of a batch whose chunks all start at position 0 with one
     // length (sequences that attend only within themselves, as training runs them). Error

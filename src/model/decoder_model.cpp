@@ -45,6 +45,7 @@ void DecoderModel::forward(std::span<const SequenceChunk> chunks, KvCache& cache
 
     const int64_t H = config_.hidden_size;
     const std::vector<int64_t> rows = batch.logit_rows(which);
+    if (rows.empty()) return;
     rows_.resize(rows.size() * size_t(H));
     for (size_t i = 0; i < rows.size(); ++i)
         std::copy_n(stack_->output() + rows[i] * H, H, rows_.data() + int64_t(i) * H);

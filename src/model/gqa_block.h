@@ -25,6 +25,8 @@ public:
         LargeVector<T> qkv;                              // [N, qkv_.out] before the split
         LargeVector<T> q, k, v, lse, attn;              // rotated q and k; lse [B, heads, S]
         LargeVector<T> dq, dk, dv, dattn, dqkv;
+        std::vector<const float*> pages;  // a chunk's cache pages in this layer
+        LargeVector<float> gathered;      // a chunk's cached rows, when they span several pages
     };
 
     // The attention parameters of `w`, layer `layer` bound by `bind`.
@@ -40,7 +42,7 @@ public:
                   Activations& a, ThreadPool& pool) const;
 
 private:
-    // Each chunk's queries over its slot's cache rows, after writing the batch's rows.
+    // Each chunk's queries over its sequence's cache rows, after writing the batch's rows.
     void attend_cached(const TokenBatch& batch, KvCache& cache, GemmPrecision precision, Activations& a,
                        ThreadPool& pool) const;
     AttentionShape shape(int64_t length, int64_t sequences, GemmPrecision precision) const;

@@ -84,11 +84,12 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch&
 
     if (cache) {
         if constexpr (std::is_same_v<T, float>) {
-            for (int64_t t = 0; t < N; ++t) {
-                float* row = cache->row(layer_, batch.slots[size_t(t)], batch.positions[size_t(t)]);
-                std::copy_n(a.c.data() + t * R_, R_, row);
-                std::copy_n(a.k_pe.data() + t * dr_, dr_, row + R_);
-            }
+            for (size_t c = 0; c < batch.chunks.size(); ++c)
+                for (int64_t t = batch.chunk_begin[c]; t < batch.chunk_begin[c + 1]; ++t) {
+                    float* row = cache->row(layer_, batch.chunks[c].pages, batch.positions[size_t(t)]);
+                    std::copy_n(a.c.data() + t * R_, R_, row);
+                    std::copy_n(a.k_pe.data() + t * dr_, dr_, row + R_);
+                }
             for (size_t c = 0; c < batch.chunks.size(); ++c) {
                 const SequenceChunk& chunk = batch.chunks[c];
                 const bool expand = form == MlaForm::expanded ||
@@ -129,9 +130,9 @@ void MlaBlock<T>::attend_expanded(const WeightsView<float>& w, const TokenBatch&
         a.k.resize(size_t(L * nh_ * qk));
         a.v.resize(size_t(L * nh_ * dv_));
         a.lse.resize(size_t(nh_ * n));
-        for (int64_t s = 0; s < L; ++s) std::copy_n(cache.row(layer_, chunk.slot, s), R_, a.latents.data() + s * R_);
+        for (int64_t s = 0; s < L; ++s) std::copy_n(cache.row(layer_, chunk.pages, s), R_, a.latents.data() + s * R_);
         kv_b_proj_.forward(w, a.latents.data(), L, a.kv.data(), pool);  // [L, nh, dn + dv]
-        keys_and_values(L, [&](int64_t s) { return cache.row(layer_, chunk.slot, s) + R_; }, a, pool);
+        keys_and_values(L, [&](int64_t s) { return cache.row(layer_, chunk.pages, s) + R_; }, a, pool);
         AttentionShape s = shape(n, 1, w.precision);
         s.past = chunk.start_pos;
         attention_forward(a.q.data() + first * nh_ * qk, a.k.data(), a.v.data(), s, a.lse.data(),
@@ -163,12 +164,12 @@ void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch&
                     const float* q = a.q.data() + (t * nh_ + h) * qk;
                     matmul_transposed(w_uk, q, q_latent);
                     for (int64_t s = 0; s < visible; ++s) {
-                        const float* row = cache.row(layer_, chunk.slot, s);
+                        const float* row = cache.row(layer_, chunk.pages, s);
                         scores[s] = (dot(q_latent, row, R_) + dot(q + dn_, row + R_, dr_)) * scale;
                     }
                     softmax(scores, visible);
                     std::fill_n(o_latent, R_, 0.0f);
-                    for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], cache.row(layer_, chunk.slot, s), R_);
+                    for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], cache.row(layer_, chunk.pages, s), R_);
                     matmul_serial(w_uv, o_latent, 1, a.attn.data() + t * nh_ * dv_ + h * dv_);
                 }
             }

@@ -11,17 +11,22 @@ namespace mariana {
 
 void Model::validate_batch(std::span<const SequenceChunk> batch, const KvCache& cache) const
 {
-    std::set<int64_t> slots;
+    std::set<int32_t> written;  // pages the batch writes rows to
+    const int64_t P = cache.page_rows();
     for (const SequenceChunk& chunk : batch) {
         if (chunk.tokens.empty()) fail("a sequence chunk has no tokens");
-        if (chunk.slot < 0 || chunk.slot >= cache.n_slots())
-            fail("sequence slot {} is outside the cache's {} slots", chunk.slot, cache.n_slots());
-        if (!slots.insert(chunk.slot).second) fail("sequence slot {} appears twice in one batch", chunk.slot);
         const int64_t end = chunk.start_pos + int64_t(chunk.tokens.size());
         if (chunk.start_pos < 0) fail("start position {} is negative", chunk.start_pos);
         if (end > config_.max_position_embeddings)
             fail("sequence of {} tokens is longer than max_position_embeddings ({})", end, config_.max_position_embeddings);
-        if (end > cache.capacity()) fail("sequence of {} tokens does not fit the KV cache ({} positions)", end, cache.capacity());
+        if (end > int64_t(chunk.pages.size()) * P)
+            fail("sequence of {} tokens does not fit its {} KV cache pages of {} positions", end, chunk.pages.size(), P);
+        for (size_t i = 0; i < size_t((end + P - 1) / P); ++i) {
+            const int32_t page = chunk.pages[i];
+            if (page < 0 || page >= cache.n_pages()) fail("KV cache page {} is outside the cache's {} pages", page, cache.n_pages());
+            if (int64_t(i) >= chunk.start_pos / P && !written.insert(page).second)
+                fail("KV cache page {} is written by two sequences of one batch", page);
+        }
         for (int32_t token : chunk.tokens)
             if (token < 0 || token >= config_.vocab_size)
                 fail("token id {} is out of range: vocab_size is {}", token, config_.vocab_size);

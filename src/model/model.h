@@ -24,16 +24,22 @@ public:
 
     // Floats per token and layer in the KV cache.
     virtual int64_t cache_row_floats() const = 0;
+    // A cache of n_pages pages of page_rows positions each.
+    KvCache make_cache_pages(int64_t n_pages, int64_t page_rows) const
+    {
+        return KvCache(config_.num_hidden_layers, n_pages, page_rows, cache_row_floats());
+    }
+    // A cache of n_slots sequences of up to `capacity` positions each (KvCache::slot).
     KvCache make_cache(int64_t n_slots, int64_t capacity) const
     {
-        return KvCache(config_.num_hidden_layers, n_slots, capacity, cache_row_floats());
+        return KvCache::slots(config_.num_hidden_layers, n_slots, capacity, cache_row_floats());
     }
 
-    // Runs the chunks (each a different slot) through the model as one batch, writing their
-    // cache rows. logits: [tokens, vocab] for all_tokens, [chunks, vocab] for last_token.
-    // Positions must stay below the cache capacity and max_position_embeddings, and token
-    // ids below vocab_size (validate_batch checks; Error otherwise). Not thread-safe: the
-    // model keeps its scratch buffers.
+    // Runs the chunks (each of a different sequence) through the model as one batch,
+    // writing their cache rows. logits: [tokens, vocab] for all_tokens, [chunks that want
+    // logits, vocab] for last_token. Positions must stay below max_position_embeddings and
+    // within each chunk's pages, and token ids below vocab_size (validate_batch checks;
+    // Error otherwise). Not thread-safe: the model keeps its scratch buffers.
     virtual void forward(std::span<const SequenceChunk> batch, KvCache& cache, LogitsFor which, float* logits,
                          ThreadPool& pool) = 0;
 

@@ -21,7 +21,7 @@ void for_each_logits_row(Model& model, KvCache& cache, std::span<const int32_t> 
     std::vector<float> logits(size_t(std::min(n, kChunk) * vocab));
     for (int64_t begin = 0; begin < n; begin += kChunk) {
         const int64_t count = std::min(kChunk, n - begin);
-        const SequenceChunk chunk{0, begin, tokens.subspan(size_t(begin), size_t(count))};
+        const SequenceChunk chunk{cache.slot(0), begin, tokens.subspan(size_t(begin), size_t(count))};
         // Chunks wholly before `from` still fill the cache; their logits are not needed, but
         // the last-token form costs only one head row.
         const bool wanted = begin + count > from;

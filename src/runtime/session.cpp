@@ -34,7 +34,7 @@ std::vector<int32_t> Session::generate(std::span<const int32_t> context, const G
 
     Sampler sampler(options.sampler);
     std::vector<int32_t> generated;
-    SequenceChunk chunk{0, reuse, context.subspan(size_t(reuse))};
+    SequenceChunk chunk{cache_.slot(0), reuse, context.subspan(size_t(reuse))};
     int32_t token = 0;  // chunk.tokens points here after the first step
     while (int64_t(generated.size()) < options.max_new_tokens) {
         if (chunk.start_pos + int64_t(chunk.tokens.size()) > capacity_) break;  // context full
@@ -47,7 +47,7 @@ std::vector<int32_t> Session::generate(std::span<const int32_t> context, const G
                           std::find(options.stop_tokens.begin(), options.stop_tokens.end(), token) !=
                               options.stop_tokens.end();
         if ((on_token && !on_token(token)) || stop) break;
-        chunk = SequenceChunk{0, chunk.start_pos + int64_t(chunk.tokens.size()), {&token, 1}};
+        chunk = SequenceChunk{cache_.slot(0), chunk.start_pos + int64_t(chunk.tokens.size()), {&token, 1}};
     }
     return generated;
 }

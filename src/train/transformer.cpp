@@ -27,7 +27,7 @@ void Transformer<T>::read_tokens(const int32_t* tokens, int64_t B, int64_t S)
     inputs_.assign(tokens, tokens + B * S);
     chunks_.resize(size_t(B));
     for (int64_t b = 0; b < B; ++b)
-        chunks_[size_t(b)] = {b, 0, std::span<const int32_t>(inputs_.data() + b * S, size_t(S))};
+        chunks_[size_t(b)] = {{}, 0, std::span<const int32_t>(inputs_.data() + b * S, size_t(S))};
     batch_.emplace(chunks_);
 }
 
