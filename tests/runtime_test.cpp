@@ -68,13 +68,13 @@ TEST(Sampler, MinPAndRepetitionPenalty)
     const std::vector<float> logits = {2.0f, 1.9f, -1.0f, 0.5f};
     // min-p 0.5 at temperature 1 keeps ids 0 and 1 (e^-0.1 > 0.5), never 2 or 3.
     Sampler min_p({.temperature = 1.0f, .min_p = 0.5f, .seed = 7});
-    for (int i = 0; i < 200; ++i) EXPECT_LT(min_p.sample(logits), 2);
+    for (int i = 0; i < 200; ++i) EXPECT_LT(min_p.sample(logits).token, 2);
     // Greedy with a penalty: id 0 (seen) drops to 2/1.3 < 1.9, so id 1 wins; a negative
     // logit is multiplied, so a seen id 2 only gets less likely.
     Sampler penalized({.repetition_penalty = 1.3f});
     const std::vector<int32_t> seen = {0, 2, 0};
-    EXPECT_EQ(penalized.sample(logits, seen), 1);
-    EXPECT_EQ(penalized.sample(logits), 0);
+    EXPECT_EQ(penalized.sample(logits, seen).token, 1);
+    EXPECT_EQ(penalized.sample(logits).token, 0);
     EXPECT_THROW(Sampler({.min_p = 1.0f}), Error);
     EXPECT_THROW(Sampler({.repetition_penalty = 0.0f}), Error);
 }

@@ -20,7 +20,40 @@ Sampler::Sampler(const SamplerOptions& options) : options_(options), rng_(option
         fail("repetition penalty must be a finite number > 0, got {}", options.repetition_penalty);
 }
 
-int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> context)
+namespace {
+
+// log Σ exp(logits / T), in double.
+double log_sum_exp(std::span<const float> logits, double temperature)
+{
+    const double max = *std::max_element(logits.begin(), logits.end());
+    double sum = 0.0;
+    for (const float l : logits) sum += std::exp((double(l) - max) / temperature);
+    return max / temperature + std::log(sum);
+}
+
+}  // namespace
+
+Sampled Sampler::sample(std::span<const float> logits, std::span<const int32_t> context, int64_t top_logprobs)
+{
+    if (logits.empty()) fail("no logits to sample from");
+    Sampled result{pick(logits, context), 0.0f, {}};
+    const double t = options_.temperature > 0.0f ? double(options_.temperature) : 1.0;
+    const double lse = log_sum_exp(logits, t);
+    const auto logprob = [&](int32_t id) { return float(double(logits[size_t(id)]) / t - lse); };
+    result.logprob = logprob(result.token);
+    if (top_logprobs > 0) {
+        std::vector<int32_t> ids(logits.size());
+        std::iota(ids.begin(), ids.end(), 0);
+        const size_t n = std::min(size_t(top_logprobs), ids.size());
+        std::partial_sort(ids.begin(), ids.begin() + ptrdiff_t(n), ids.end(), [&](int32_t a, int32_t b) {
+            return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
+        });
+        for (size_t i = 0; i < n; ++i) result.top.push_back({ids[i], logprob(ids[i])});
+    }
+    return result;
+}
+
+int32_t Sampler::pick(std::span<const float> logits, std::span<const int32_t> context)
 {
     if (options_.repetition_penalty != 1.0f && !context.empty()) {
         penalized_.assign(logits.begin(), logits.end());

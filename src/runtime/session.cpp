@@ -41,7 +41,7 @@ std::vector<int32_t> Session::generate(std::span<const int32_t> context, const G
         model_.forward({&chunk, 1}, cache_, LogitsFor::last_token, logits_.data(), pool);
         // Now the chunk's rows are written.
         cached_.insert(cached_.end(), chunk.tokens.begin(), chunk.tokens.end());
-        token = sampler.sample(logits_, cached_);
+        token = sampler.sample(logits_, cached_).token;
         generated.push_back(token);
         const bool stop = (options.stop_at_eos && token == config.eos_token_id) ||
                           std::find(options.stop_tokens.begin(), options.stop_tokens.end(), token) !=
