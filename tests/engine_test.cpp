@@ -176,6 +176,11 @@ TEST(Engine, NextTurnComputesOnlyItsNewTokens)
         EXPECT_EQ(second.cached_prompt_tokens, cached) << dir;
         EXPECT_EQ(engine.stats().forward_tokens - before, int64_t(turn.size()) - cached + 8) << dir;
 
+        // A conversation whose earlier turn changed finds only the pages before the change.
+        std::vector<int32_t> edited = turn;
+        edited[size_t(P + 3)] ^= 1;
+        EXPECT_EQ(run_all(engine, {{edited, greedy}}, pool)[0].cached_prompt_tokens, P) << dir;
+
         Engine fresh(*model, options);
         const Sequence reference = run_all(fresh, {{turn, greedy}}, pool)[0];
         EXPECT_EQ(reference.cached_prompt_tokens, 0);

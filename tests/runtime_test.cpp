@@ -1,12 +1,11 @@
-// The generation runtime: sampling options, the session's reuse of cached prefixes, and
-// the reasoning splitter that chat and the server use to set <think> text apart.
+// The generation runtime: sampling options, scoring, and the reasoning splitter that chat
+// and the server use to set <think> text apart.
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "model/model.h"
 #include "runtime/reasoning_stream.h"
 #include "runtime/sampler.h"
 #include "runtime/scoring.h"
-#include "runtime/session.h"
 #include "test_data.h"
 
 #include <gtest/gtest.h>
@@ -77,31 +76,6 @@ TEST(Sampler, MinPAndRepetitionPenalty)
     EXPECT_EQ(penalized.sample(logits).token, 0);
     EXPECT_THROW(Sampler({.min_p = 1.0f}), Error);
     EXPECT_THROW(Sampler({.repetition_penalty = 0.0f}), Error);
-}
-
-// A second call that extends the first conversation reuses its cache rows and must give
-// exactly what a fresh session computes from scratch; so must one that rewrites the middle.
-TEST(Session, ReusedPrefixGivesTheSameTokensAsAFreshStart)
-{
-    ThreadPool pool(2);
-    std::unique_ptr<Model> model = load_model(testing::golden_dir("v3-tiny"));
-    GenerateOptions options;
-    options.max_new_tokens = 6;
-    options.stop_at_eos = false;
-    Session session(*model, 64);
-    std::vector<int32_t> context = {5, 17, 42, 7, 99};
-    const std::vector<int32_t> first = session.generate(context, options, pool);
-    EXPECT_EQ(first, generate(*model, context, options, pool));
-
-    context.insert(context.end(), first.begin(), first.end());
-    context.insert(context.end(), {11, 12});
-    EXPECT_EQ(session.generate(context, options, pool), generate(*model, context, options, pool));
-
-    context[3] = 8;  // an earlier turn changed: recompute from there
-    EXPECT_EQ(session.generate(context, options, pool), generate(*model, context, options, pool));
-
-    std::vector<int32_t> too_long(65, 1);
-    EXPECT_THROW(session.generate(too_long, options, pool), Error);
 }
 
 // Scoring runs long sequences in chunks through the cache (the later ones in MLA's absorbed

@@ -1,17 +1,17 @@
 // mariana chat: a multi-turn conversation in the terminal. Each turn renders the whole
-// conversation with the model's own chat template, and the session reruns only the tokens
-// that changed. The reply streams as it is generated, its <think> reasoning dimmed (or
+// conversation with the model's own chat template; the engine's prefix cache holds the
+// pages of the turns before, so only the tokens after them are computed. The reply streams as it is generated, its <think> reasoning dimmed (or
 // hidden); Ctrl-C stops a reply and keeps the conversation. With stdin not a terminal,
 // each input line is one user message, so the command can be scripted.
 #include "cli/commands.h"
 #include "cli/model_loading.h"
-#include "cli/sampling_options.h"
+#include "cli/generation_options.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "formats/chat_template.h"
-#include "formats/tokenizer/stream_decoder.h"
 #include "model/model.h"
 #include "runtime/reasoning_stream.h"
-#include "runtime/session.h"
+#include "runtime/engine.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <iostream>
 #include <memory>
+#include <string_view>
 #include <poll.h>
 #include <unistd.h>
 
@@ -76,8 +77,8 @@ bool wait_for_line()
 
 struct ChatArgs {
     std::string model, system, compute = "auto";
-    GenerateOptions generate;
-    int64_t context = 4096;
+    GenerationParams generate;
+    EngineFlags engine;
     bool hide_thinking = false;
     int threads = 0;
 };
@@ -122,11 +123,12 @@ public:
           model_(load_model_with(args.model, args.compute)),
           tokenizer_(Tokenizer::load(args.model)),
           template_(ChatTemplate::load(args.model + "/tokenizer_config.json")),
-          session_(*model_, args.context),
+          engine_(*model_, engine_options(args.engine, *model_, &tokenizer_)),
           pool_(args.threads)
     {
         Sampler check_options(args_.generate.sampler);  // bad sampling flags fail now, not at the first reply
-        if (tokenizer_.eos_id() >= 0) args_.generate.stop_tokens.push_back(tokenizer_.eos_id());
+        add_tokenizer_stops(tokenizer_, args_.generate);
+        for (const std::string& stop : args_.generate.stop_strings) hold_ = std::max(hold_, stop.size() - 1);
         reset();
     }
 
@@ -141,26 +143,27 @@ public:
         messages_.push_back({{"role", "user"}, {"content", user_text}});
         const std::string prompt =
             template_.render(messages_, true, nullptr, nlohmann::ordered_json::object());
-        const std::vector<int32_t> ids = tokenizer_.encode(prompt, false);  // the template wrote BOS
-        StreamDecoder decoder(tokenizer_, true);
+        std::vector<int32_t> ids = tokenizer_.encode(prompt, false);  // the template wrote BOS
         ReasoningStream reasoning(prompt_opens_reasoning(prompt));
         ReplyPrinter printer(args_.hide_thinking, terminal);
-        std::string text;  // the reply as the model wrote it, for the next turn's template
         forget_interrupts();
-        session_.generate(ids, args_.generate, pool_, [&](int32_t token) {
-            const std::string piece = decoder.push(token);
-            text += piece;
-            printer.print(reasoning.push(piece));
-            return !interrupted;
-        });
-        const std::string rest = decoder.finish();
-        text += rest;
-        printer.print(reasoning.push(rest));
+        const SequenceId id = engine_.add(std::move(ids), args_.generate);
+        size_t printed = 0;
+        while (!engine_.idle()) {
+            engine_.step(pool_);
+            if (interrupted) engine_.cancel(id);
+            const Sequence& s = engine_.sequence(id);
+            const size_t end = settled_text_end(s, hold_);
+            printer.print(reasoning.push(std::string_view(s.text).substr(printed, end - printed)));
+            printed = end;
+        }
         printer.print(reasoning.finish());
         printer.end();
         if (interrupted) std::fprintf(stderr, "[stopped]\n");
         forget_interrupts();
-        messages_.push_back({{"role", "assistant"}, {"content", text}});
+        // The reply as the model wrote it, for the next turn's template.
+        messages_.push_back({{"role", "assistant"}, {"content", utf8_repair(engine_.sequence(id).text)}});
+        engine_.erase(id);
     }
 
 private:
@@ -168,9 +171,10 @@ private:
     std::unique_ptr<Model> model_;
     Tokenizer tokenizer_;
     ChatTemplate template_;
-    Session session_;
+    Engine engine_;
     ThreadPool pool_;
     nlohmann::ordered_json messages_;
+    size_t hold_ = 0;  // bytes held back while they may begin a stop string
 };
 
 constexpr const char* kHelp = "/reset starts a new conversation, /quit (or Ctrl-D) leaves, Ctrl-C stops a reply.";
@@ -220,14 +224,17 @@ std::function<void()> add_chat_command(CLI::App& app)
     args->generate.sampler.temperature = 0.6f;
     args->generate.sampler.top_p = 0.95f;
     args->generate.max_new_tokens = 2048;
+    args->engine.context = 4096;
+    args->engine.max_sequences = 1;
     CLI::App* command = app.add_subcommand("chat", "Talk with a model in the terminal (one message per line on stdin)");
     command->add_option("--model", args->model, "Folder with the checkpoint, tokenizer.json and tokenizer_config.json")
         ->required();
     command->add_option("--system", args->system, "System prompt");
-    command->add_option("-n,--max-tokens", args->generate.max_new_tokens, "Most tokens per reply")
-        ->check(CLI::PositiveNumber);
-    add_sampling_options(*command, args->generate.sampler);
-    command->add_option("--context", args->context, "Most tokens in the conversation")->check(CLI::PositiveNumber);
+    add_generation_options(*command, args->generate);
+    command->add_option("--context", args->engine.context, "Most tokens in the conversation")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    command->add_option("--cache-mb", args->engine.cache_mb, "KV cache size in MiB (0: one full context)")
+        ->check(CLI::NonNegativeNumber);
     command->add_flag("--hide-thinking", args->hide_thinking, "Do not print the <think> reasoning");
     add_threads_option(*command, args->threads);
     add_compute_option(*command, args->compute);

@@ -2,15 +2,15 @@
 // or as token ids (--tokens, printing ids).
 #include "cli/commands.h"
 #include "cli/model_loading.h"
-#include "cli/sampling_options.h"
+#include "cli/generation_options.h"
 #include "core/error.h"
 #include "model/model.h"
-#include "formats/tokenizer/stream_decoder.h"
-#include "runtime/session.h"
+#include "runtime/engine.h"
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace mariana {
@@ -44,18 +44,21 @@ std::function<void()> add_run_command(CLI::App& app)
 {
     struct Args {
         std::string model, tokens, prompt, compute = "auto";
-        GenerateOptions generate;
+        GenerationParams generate;
+        EngineFlags engine;
         int threads = 0;
     };
     auto args = std::make_shared<Args>();
+    args->generate.max_new_tokens = 32;
+    args->engine.max_sequences = 1;
     CLI::App* command = app.add_subcommand("run", "Generate from a text prompt (-p) or from token ids (--tokens)");
     command->add_option("--model", args->model, "Checkpoint folder (with tokenizer.json for -p)")->required();
     CLI::Option* tokens = command->add_option("--tokens", args->tokens, "Prompt token ids, comma-separated; prints ids");
     CLI::Option* prompt = command->add_option("-p,--prompt", args->prompt, "Prompt text; prints text");
     tokens->excludes(prompt);
-    command->add_option("-n,--max-new-tokens", args->generate.max_new_tokens, "Tokens to generate")->check(CLI::NonNegativeNumber);
-    add_sampling_options(*command, args->generate.sampler);
-    command->add_flag("!--ignore-eos", args->generate.stop_at_eos, "Keep generating after the end-of-sequence token");
+    add_generation_options(*command, args->generate);
+    command->add_option("--context", args->engine.context, "Most tokens (0: prompt + --max-new-tokens)")
+        ->check(CLI::NonNegativeNumber);
     add_threads_option(*command, args->threads);
     add_compute_option(*command, args->compute);
     return [command, args] {
@@ -64,35 +67,41 @@ std::function<void()> add_run_command(CLI::App& app)
         std::unique_ptr<Model> model = load_model_with(args->model, args->compute);
         ThreadPool pool(args->threads);
         const auto start = std::chrono::steady_clock::now();
-        std::vector<int32_t> prompt, tokens;
+        std::optional<Tokenizer> tokenizer;
+        std::vector<int32_t> prompt;
         if (!args->prompt.empty()) {
-            const Tokenizer tokenizer = Tokenizer::load(args->model);
-            prompt = tokenizer.encode(args->prompt, true);
-            if (tokenizer.eos_id() >= 0) args->generate.stop_tokens.push_back(tokenizer.eos_id());
-            StreamDecoder text(tokenizer, true);
-            auto print = [](const std::string& piece) {
-                std::fwrite(piece.data(), 1, piece.size(), stdout);
-                std::fflush(stdout);
-            };
-            tokens = generate(*model, prompt, args->generate, pool, [&](int32_t token) {
-                print(text.push(token));
-                return true;
-            });
-            print(text.finish());
+            tokenizer = Tokenizer::load(args->model);
+            prompt = tokenizer->encode(args->prompt, true);
+            add_tokenizer_stops(*tokenizer, args->generate);
         } else {
             prompt = parse_token_list(args->tokens);
-            bool first = true;
-            tokens = generate(*model, prompt, args->generate, pool, [&](int32_t token) {
-                std::printf(first ? "%d" : ",%d", token);
-                std::fflush(stdout);
-                first = false;
-                return true;
-            });
+        }
+        if (args->engine.context == 0 && args->generate.max_new_tokens > 0)
+            args->engine.context = int64_t(prompt.size()) + args->generate.max_new_tokens;
+        Engine engine(*model, engine_options(args->engine, *model, tokenizer ? &*tokenizer : nullptr));
+        size_t hold = 0;
+        for (const std::string& stop : args->generate.stop_strings) hold = std::max(hold, stop.size() - 1);
+        const size_t prompt_tokens = prompt.size();
+        const SequenceId id = engine.add(std::move(prompt), args->generate);
+        size_t printed = 0;  // bytes of text, or tokens with --tokens
+        while (!engine.idle()) {
+            engine.step(pool);
+            const Sequence& s = engine.sequence(id);
+            if (tokenizer) {
+                const size_t end = settled_text_end(s, hold);
+                std::fwrite(s.text.data() + printed, 1, end - printed, stdout);
+                printed = end;
+            } else {
+                for (; printed < s.completion.size(); ++printed) std::printf(printed ? ",%d" : "%d", s.completion[printed]);
+            }
+            std::fflush(stdout);
         }
         std::printf("\n");
         std::fflush(stdout);
+        const Sequence& s = engine.sequence(id);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "%zu prompt + %zu new tokens in %.2f s\n", prompt.size(), tokens.size(), seconds);
+        std::fprintf(stderr, "%zu prompt + %zu new tokens in %.2f s (%s)\n", prompt_tokens, s.completion.size(),
+                     seconds, finish_reason_name(s.finish));
     };
 }
 

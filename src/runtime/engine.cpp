@@ -66,7 +66,9 @@ SequenceId Engine::add(std::vector<int32_t> prompt, GenerationParams params)
     for (const int32_t t : prompt)
         if (t < 0 || t >= config.vocab_size) fail("token id {} is out of range: vocab_size is {}", t, config.vocab_size);
     if (n >= options_.context)
-        fail("the prompt has {} tokens, which leaves no room to generate in the context of {}", n, options_.context);
+        fail("the prompt has {} tokens, which leaves no room to generate in the context of {} tokens (at most "
+             "max_position_embeddings ({}))",
+             n, options_.context, config.max_position_embeddings);
     if (params.max_new_tokens == 0 || params.max_new_tokens < -1)
         fail("the most new tokens must be at least 1 (or -1: to the end of the context), got {}", params.max_new_tokens);
     if (params.top_logprobs < 0 || params.top_logprobs > 20)
@@ -341,6 +343,42 @@ const std::vector<SequenceId>& Engine::step(ThreadPool& pool)
         accept(s.id, e, logits);
     }
     return touched_;
+}
+
+Sequence generate(Engine& engine, std::vector<int32_t> prompt, GenerationParams params, ThreadPool& pool,
+                  const std::function<bool(int32_t)>& on_token)
+{
+    const SequenceId id = engine.add(std::move(prompt), std::move(params));
+    size_t seen = 0;
+    while (!engine.sequence(id).finished()) {
+        engine.step(pool);
+        const Sequence& s = engine.sequence(id);
+        while (seen < s.completion.size())
+            if (on_token && !on_token(s.completion[seen++])) {
+                engine.cancel(id);
+                break;
+            }
+    }
+    Sequence result = engine.sequence(id);
+    engine.erase(id);
+    return result;
+}
+
+size_t settled_text_end(const Sequence& sequence, size_t hold)
+{
+    const std::string& text = sequence.text;
+    if (sequence.finished()) return text.size();
+    size_t end = text.size() > hold ? text.size() - hold : 0;
+    // Back to the start of the character `end` is inside (continuation bytes are 10xxxxxx),
+    // then past it again if the whole character is there.
+    size_t start = end;
+    while (start > 0 && (static_cast<unsigned char>(text[start - 1]) & 0xC0) == 0x80) --start;
+    if (start > 0) {
+        const unsigned char lead = static_cast<unsigned char>(text[start - 1]);
+        const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (start - 1 + length > end) end = start - 1;
+    }
+    return end;
 }
 
 }  // namespace mariana

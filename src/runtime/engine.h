@@ -149,4 +149,15 @@ private:
     std::vector<float> logits_;
 };
 
+// Runs one sequence to its end (a batch of one, beside whatever else the engine runs),
+// calling on_token with each new token; on_token returning false cancels it. Returns the
+// finished sequence and forgets it (its pages stay in the prefix cache).
+Sequence generate(Engine& engine, std::vector<int32_t> prompt, GenerationParams params, ThreadPool& pool,
+                  const std::function<bool(int32_t)>& on_token = {});
+
+// How much of a sequence's text can be shown while it runs: all of it once finished;
+// before, all but the last `hold` bytes (the longest stop string less one, which may yet
+// be cut), and never part of a UTF-8 character.
+size_t settled_text_end(const Sequence& sequence, size_t hold);
+
 }  // namespace mariana
