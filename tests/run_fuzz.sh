@@ -12,10 +12,10 @@ cd "$ROOT"
 
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j2 --target safetensors_fuzzer config_fuzzer tokenizer_fuzzer jinja_fuzzer score_request_fuzzer json_fields_fuzzer \
-    tokenizer_json_fuzzer chat_request_fuzzer
+    tokenizer_json_fuzzer chat_request_fuzzer batch_request_fuzzer
 
 status=0
-for kind in safetensors config tokenizer jinja score_request json_fields tokenizer_json chat_request; do
+for kind in safetensors config tokenizer jinja score_request json_fields tokenizer_json chat_request batch_request; do
     bash tests/fuzz_smoke.sh "build/fuzz/fuzz/${kind}_fuzzer" "fuzz/corpus/$kind" "$SECONDS_EACH" || status=1
 done
 exit $status

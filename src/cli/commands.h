@@ -19,6 +19,7 @@ std::function<void()> add_detokenize_command(CLI::App& app);
 std::function<void()> add_chat_template_command(CLI::App& app);
 std::function<void()> add_tokenizer_command(CLI::App& app);
 std::function<void()> add_chat_command(CLI::App& app);
+std::function<void()> add_batch_command(CLI::App& app);
 std::function<void()> add_train_command(CLI::App& app);
 std::function<void()> add_plot_command(CLI::App& app);
 std::function<void()> add_score_command(CLI::App& app);

@@ -31,6 +31,7 @@ int main(int argc, char** argv)
         mariana::add_chat_template_command(app),
         mariana::add_tokenizer_command(app),
         mariana::add_chat_command(app),
+        mariana::add_batch_command(app),
         mariana::add_train_command(app),
         mariana::add_plot_command(app),
         mariana::add_score_command(app),
