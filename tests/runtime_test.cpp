@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace mariana {
 namespace {
 
@@ -60,6 +62,50 @@ TEST(ReasoningStream, KnowsWhenAPromptOpensReasoning)
     EXPECT_TRUE(prompt_opens_reasoning("<｜User｜>hi<｜Assistant｜><think>\n"));
     EXPECT_FALSE(prompt_opens_reasoning("<｜User｜>hi<｜Assistant｜>"));
     EXPECT_FALSE(prompt_opens_reasoning("<think>a</think>b<｜Assistant｜>"));
+}
+
+// The nucleus is found without sorting the vocabulary: against an explicit computation, the
+// empirical frequencies of 40000 draws match the renormalised probabilities of exactly the
+// tokens top-k, top-p and min-p keep, and a long flat tail is reached when the nucleus needs it.
+TEST(Sampler, DrawsFromExactlyTheKeptTokens)
+{
+    const std::vector<float> logits = {2.0f, 0.5f, 1.0f, -1.0f, 1.0f, 3.0f, -4.0f};
+    struct Case {
+        SamplerOptions options;
+        std::vector<int32_t> kept;  // sorted by probability, ties by id
+    };
+    // exp(logit / 0.8) ∝ 3: 42.5, 0: 12.2, 2: 3.49, 4: 3.49, 1: 1.87, 3: 0.29, 6: 0.007 (sum 63.9).
+    const std::vector<Case> cases = {
+        {{.temperature = 0.8f, .top_p = 0.9f}, {5, 0, 2}},               // 42.5 + 12.2 = 54.7 < 57.5
+        {{.temperature = 0.8f, .top_k = 2}, {5, 0}},
+        {{.temperature = 0.8f, .min_p = 0.05f}, {5, 0, 2, 4}},          // 2.1 is the floor
+        {{.temperature = 0.8f}, {5, 0, 2, 4, 1, 3, 6}},
+    };
+    for (const Case& c : cases) {
+        Sampler sampler([&] { SamplerOptions o = c.options; o.seed = 11; return o; }());
+        std::vector<double> weight(logits.size(), 0.0), count(logits.size(), 0.0);
+        double sum = 0;
+        for (const int32_t id : c.kept) sum += weight[size_t(id)] = std::exp(logits[size_t(id)] / 0.8);
+        const int draws = 40000;
+        for (int i = 0; i < draws; ++i) count[size_t(sampler.sample(logits).token)] += 1;
+        for (size_t id = 0; id < logits.size(); ++id) {
+            const double want = weight[id] / sum, got = count[id] / draws;
+            EXPECT_NEAR(got, want, 4 * std::sqrt(want * (1 - want) / draws) + 1e-9) << "token " << id;
+        }
+    }
+    // One likely token and 5000 at 1e-5 of its weight (below the first floor searched):
+    // top-p 0.99 needs 3950 of the tail, the lowest ids first.
+    std::vector<float> tail(5001, std::log(1e-5f));
+    tail[0] = 0.0f;
+    Sampler nucleus({.temperature = 1.0f, .top_p = 0.99f, .seed = 3});
+    int best = 0, beyond = 0;
+    for (int i = 0; i < 4000; ++i) {
+        const int32_t t = nucleus.sample(tail).token;
+        best += t == 0;
+        beyond += t > 3951;
+    }
+    EXPECT_NEAR(best / 4000.0, 1.0 / 1.0395, 0.012);
+    EXPECT_EQ(beyond, 0);
 }
 
 TEST(Sampler, MinPAndRepetitionPenalty)

@@ -1,5 +1,7 @@
 // mariana bench: prefill and decode speed of a checkpoint, beside the memory bandwidth and
-// fp32 FMA peak measured in the same process with the same threads (docs/benchmarks.md).
+// fp32 FMA peak measured in the same process with the same threads (docs/benchmarks.md);
+// with --batch, decoding many sequences at once on the engine (cli/bench_batch.h).
+#include "cli/bench_batch.h"
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/memory_bandwidth.h"
@@ -84,6 +86,8 @@ std::function<void()> add_bench_command(CLI::App& app)
         int threads = 0, repeats = 3, warmup = 1;
         uint64_t seed = 0;
         bool json = false;
+        std::vector<int64_t> batch;
+        int64_t samples = 1;
     };
     auto args = std::make_shared<Args>();
     CLI::App* command = app.add_subcommand(
@@ -97,6 +101,10 @@ std::function<void()> add_bench_command(CLI::App& app)
         ->check(CLI::Range(0, 100));
     command->add_option("--seed", args->seed, "Seed of the random prompt");
     command->add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
+    command->add_option("--batch", args->batch, "Decode this many sequences at once on the engine, e.g. 1,4,16,64")
+        ->delimiter(',')->check(CLI::Range(int64_t(1), int64_t(4096)));
+    command->add_option("--samples", args->samples, "With --batch: sequences per shared prompt")
+        ->check(CLI::Range(int64_t(1), int64_t(4096)));
     add_threads_option(*command, args->threads);
     add_compute_option(*command, args->compute);
     return [command, args] {
@@ -127,6 +135,17 @@ std::function<void()> add_bench_command(CLI::App& app)
             std::fflush(stderr);
         };
         note(fmt::format("loaded {} in {:.2f} s; {} threads, {} kernels", a.model, load_s, pool.size(), active_kernels().name));
+        if (!a.batch.empty()) {
+            // One warm-up sequence faults the weights in (and packs them for bf16).
+            warm_up_engine(*model, pool);
+            FmaPeakResult batch_peak = measure_fma_peak(pool, 5);
+            const BandwidthResult bandwidth = measure_read_bandwidth(pool);
+            note(fmt::format("bandwidth {:.1f} GB/s, bf16 dot peak {:.0f} GFLOP/s", bandwidth.best_gb_per_s,
+                             batch_peak.bf16_gflop_per_s));
+            run_batch_bench(*model, summary, {a.batch, a.prompt, a.decode, a.samples, a.seed, a.json}, bandwidth,
+                            batch_peak, pool);
+            return;
+        }
         for (int i = 0; i < a.warmup; ++i) {
             const RunTimes r = run_once(*model, cache, prompt, a.decode, logits, pool);
             note(fmt::format("warm-up {}: prefill {:.2f} s, decode {:.2f} s", i + 1, r.prefill_s, r.decode_s));

@@ -84,7 +84,7 @@ SequenceId Engine::add(std::vector<int32_t> prompt, GenerationParams params)
 
     Sampler sampler(params.sampler);  // throws for impossible sampling values
     const SequenceId id = next_id_++;
-    Entry e{.seq = {}, .params = std::move(params), .sampler = std::move(sampler)};
+    Entry e(std::move(params), std::move(sampler));
     e.tokens = prompt;
     e.seq.prompt = std::move(prompt);
     // The same prompt as one not computed yet: wait for it and share its pages.
@@ -353,8 +353,8 @@ Sequence generate(Engine& engine, std::vector<int32_t> prompt, GenerationParams 
     while (!engine.sequence(id).finished()) {
         engine.step(pool);
         const Sequence& s = engine.sequence(id);
-        while (seen < s.completion.size())
-            if (on_token && !on_token(s.completion[seen++])) {
+        for (; on_token && seen < s.completion.size(); ++seen)
+            if (!on_token(s.completion[seen])) {
                 engine.cancel(id);
                 break;
             }

@@ -111,6 +111,7 @@ public:
 private:
     enum class State { waiting, running, finished };
     struct Entry {
+        Entry(GenerationParams p, Sampler s) : params(std::move(p)), sampler(std::move(s)) {}
         Sequence seq;
         GenerationParams params;
         Sampler sampler;

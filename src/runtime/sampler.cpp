@@ -69,25 +69,62 @@ int32_t Sampler::pick(std::span<const float> logits, std::span<const int32_t> co
     if (options_.temperature == 0.0f)
         return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
 
-    std::vector<int32_t> ids(logits.size());
-    std::iota(ids.begin(), ids.end(), 0);
-    const size_t k = options_.top_k > 0 ? std::min(size_t(options_.top_k), ids.size()) : ids.size();
-    std::partial_sort(ids.begin(), ids.begin() + ptrdiff_t(k), ids.end(),
-                      [&](int32_t a, int32_t b) { return logits[size_t(a)] > logits[size_t(b)]; });
-    ids.resize(k);
+    // Weights relative to the most likely token (which weighs 1).
+    const size_t V = logits.size();
+    const float max = *std::max_element(logits.begin(), logits.end());
+    const float inv_t = 1.0f / options_.temperature;
+    weights_.resize(V);
+    for (size_t i = 0; i < V; ++i) weights_[i] = std::exp((logits[i] - max) * inv_t);
+    const auto heavier = [&](int32_t a, int32_t b) {
+        return weights_[size_t(a)] > weights_[size_t(b)] || (weights_[size_t(a)] == weights_[size_t(b)] && a < b);
+    };
 
-    std::vector<double> probs(k);
-    const double max = logits[size_t(ids[0])];
+    // Candidates: the top-k, or every token.
+    ids_.clear();
     double sum = 0.0;
-    for (size_t i = 0; i < k; ++i) sum += probs[i] = std::exp((logits[size_t(ids[i])] - max) / options_.temperature);
+    if (options_.top_k > 0 && size_t(options_.top_k) < V) {
+        ids_.resize(V);
+        std::iota(ids_.begin(), ids_.end(), 0);
+        std::nth_element(ids_.begin(), ids_.begin() + options_.top_k - 1, ids_.end(), heavier);
+        ids_.resize(size_t(options_.top_k));
+        for (const int32_t id : ids_) sum += weights_[size_t(id)];
+    } else {
+        for (const float w : weights_) sum += w;
+        if (options_.top_p >= 1.0f && options_.min_p == 0.0f) {
+            // Nothing to cut: one pass over the cumulative weights.
+            double u = std::uniform_real_distribution<double>(0.0, sum)(rng_);
+            for (size_t i = 0; i < V; ++i)
+                if ((u -= weights_[i]) < 0.0) return int32_t(i);
+            return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());  // rounding at the end
+        }
+        // The nucleus and the min-p survivors are the heaviest tokens: sort only those at
+        // least `floor` heavy, lowering it until they hold the nucleus's mass (or every
+        // token min-p keeps), rather than the whole vocabulary.
+        for (float floor = std::max(options_.min_p, 1e-4f);; floor = floor > 1e-30f ? floor * 1e-4f : 0.0f) {
+            ids_.clear();
+            double mass = 0.0;
+            for (size_t i = 0; i < V; ++i)
+                if (weights_[i] >= floor) {
+                    ids_.push_back(int32_t(i));
+                    mass += weights_[i];
+                }
+            if (mass >= double(options_.top_p) * sum || floor <= options_.min_p || floor == 0.0f) break;
+        }
+    }
+    std::sort(ids_.begin(), ids_.end(), heavier);
+
     // Nucleus: the smallest prefix of the sorted candidates whose mass reaches top_p.
     size_t keep = 0;
     double mass = 0.0;
-    while (keep < k && mass < options_.top_p * sum) mass += probs[keep++];
-    // Min-p: probs[0] is the most likely candidate.
-    while (keep > 1 && probs[keep - 1] < options_.min_p * probs[0]) --keep;
-    std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + ptrdiff_t(std::max<size_t>(keep, 1)));
-    return ids[pick(rng_)];
+    while (keep < ids_.size() && mass < options_.top_p * sum) mass += weights_[size_t(ids_[keep++])];
+    // Min-p: ids_[0] is the most likely candidate.
+    const float best = weights_[size_t(ids_[0])];
+    while (keep > 1 && weights_[size_t(ids_[keep - 1])] < options_.min_p * best) --keep;
+    keep = std::max<size_t>(keep, 1);
+    probs_.resize(keep);
+    for (size_t i = 0; i < keep; ++i) probs_[i] = weights_[size_t(ids_[i])];
+    std::discrete_distribution<size_t> pick(probs_.begin(), probs_.end());
+    return ids_[pick(rng_)];
 }
 
 }  // namespace mariana

@@ -53,6 +53,9 @@ private:
     SamplerOptions options_;
     std::mt19937_64 rng_;
     std::vector<float> penalized_;  // scratch: logits after the repetition penalty
+    std::vector<float> weights_;    // scratch: exp((logit - max) / temperature)
+    std::vector<int32_t> ids_;      // scratch: the candidates
+    std::vector<double> probs_;     // scratch: the kept candidates' weights
 };
 
 }  // namespace mariana
