@@ -90,13 +90,15 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch&
                     std::copy_n(a.c.data() + t * R_, R_, row);
                     std::copy_n(a.k_pe.data() + t * dr_, dr_, row + R_);
                 }
+            std::vector<size_t> absorbed;
             for (size_t c = 0; c < batch.chunks.size(); ++c) {
                 const SequenceChunk& chunk = batch.chunks[c];
                 const bool expand = form == MlaForm::expanded ||
                                     (form == MlaForm::automatic && chunk.start_pos == 0 && chunk.tokens.size() > 1);
                 if (expand) attend_expanded(w, batch, c, *cache, a, pool);
-                else attend_absorbed(w, batch, c, *cache, a, pool);
+                else absorbed.push_back(c);
             }
+            if (!absorbed.empty()) attend_absorbed(w, batch, absorbed, *cache, a, pool);
         } else {
             fail("a KV cache holds float rows");
         }
@@ -141,13 +143,13 @@ void MlaBlock<T>::attend_expanded(const WeightsView<float>& w, const TokenBatch&
 }
 
 template <typename T>
-void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, size_t c, KvCache& cache,
-                                  Activations& a, ThreadPool& pool) const
+void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, std::span<const size_t> chunks,
+                                  KvCache& cache, Activations& a, ThreadPool& pool) const
 {
     if constexpr (std::is_same_v<T, float>) {
-        const SequenceChunk& chunk = batch.chunks[c];
-        const int64_t first = batch.chunk_begin[c], n = batch.chunk_size(c);
-        const int64_t L = chunk.start_pos + n, qk = dn_ + dr_, stride = L + 2 * R_;
+        int64_t longest = 0;
+        for (const size_t c : chunks) longest = std::max(longest, batch.chunks[c].start_pos + batch.chunk_size(c));
+        const int64_t qk = dn_ + dr_, stride = longest + 2 * R_;
         const float scale = float(scale_);
         const Weight kv_b = kv_b_proj_.matrix(w);
         a.per_head.resize(size_t(nh_ * stride));
@@ -157,20 +159,23 @@ void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch&
                 const Weight w_uk = kv_b.row_slice(h * (dn_ + dv_), dn_);
                 const Weight w_uv = kv_b.row_slice(h * (dn_ + dv_) + dn_, dv_);
                 float* scores = a.per_head.data() + h * stride;
-                float* q_latent = scores + L;     // [R] W_UKᵀ q_nope
-                float* o_latent = q_latent + R_;  // [R] Σ P c
-                for (int64_t i = 0; i < n; ++i) {
-                    const int64_t t = first + i, visible = chunk.start_pos + i + 1;
-                    const float* q = a.q.data() + (t * nh_ + h) * qk;
-                    matmul_transposed(w_uk, q, q_latent);
-                    for (int64_t s = 0; s < visible; ++s) {
-                        const float* row = cache.row(layer_, chunk.pages, s);
-                        scores[s] = (dot(q_latent, row, R_) + dot(q + dn_, row + R_, dr_)) * scale;
+                float* q_latent = scores + longest;  // [R] W_UKᵀ q_nope
+                float* o_latent = q_latent + R_;     // [R] Σ P c
+                for (const size_t c : chunks) {
+                    const SequenceChunk& chunk = batch.chunks[c];
+                    for (int64_t i = 0; i < batch.chunk_size(c); ++i) {
+                        const int64_t t = batch.chunk_begin[c] + i, visible = chunk.start_pos + i + 1;
+                        const float* q = a.q.data() + (t * nh_ + h) * qk;
+                        matmul_transposed(w_uk, q, q_latent);
+                        for (int64_t s = 0; s < visible; ++s) {
+                            const float* row = cache.row(layer_, chunk.pages, s);
+                            scores[s] = (dot(q_latent, row, R_) + dot(q + dn_, row + R_, dr_)) * scale;
+                        }
+                        softmax(scores, visible);
+                        std::fill_n(o_latent, R_, 0.0f);
+                        for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], cache.row(layer_, chunk.pages, s), R_);
+                        matmul_serial(w_uv, o_latent, 1, a.attn.data() + t * nh_ * dv_ + h * dv_);
                     }
-                    softmax(scores, visible);
-                    std::fill_n(o_latent, R_, 0.0f);
-                    for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], cache.row(layer_, chunk.pages, s), R_);
-                    matmul_serial(w_uv, o_latent, 1, a.attn.data() + t * nh_ * dv_ + h * dv_);
                 }
             }
         });

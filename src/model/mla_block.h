@@ -22,6 +22,7 @@
 #include "model/linear.h"
 #include "model/rope_table.h"
 
+#include <span>
 #include <vector>
 
 namespace mariana {
@@ -67,8 +68,11 @@ private:
     // the blocked causal attention, the chunk's queries after its cached prefix.
     void attend_expanded(const WeightsView<float>& w, const TokenBatch& batch, size_t chunk, KvCache& cache,
                          Activations& a, ThreadPool& pool) const;
-    void attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, size_t chunk, KvCache& cache,
-                         Activations& a, ThreadPool& pool) const;
+    // The chunks `chunks` (decoded tokens, continuations of cached prefixes) in the absorbed
+    // form, head by head: each head's kv_b_proj rows are read once per call for the tokens
+    // of every sequence, and stay in cache while they serve them.
+    void attend_absorbed(const WeightsView<float>& w, const TokenBatch& batch, std::span<const size_t> chunks,
+                         KvCache& cache, Activations& a, ThreadPool& pool) const;
     AttentionShape shape(int64_t length, int64_t sequences, GemmPrecision precision) const;
     // Per head, from a.kv (kv_b_proj's [nh, dn + dv] rows of each latent), the key
     // [k_nope_h, k_pe] with the one rotated rope key all heads share (rope_key(s): row s's),
