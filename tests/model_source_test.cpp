@@ -1,10 +1,12 @@
 // Models built on tensors in memory (a trainer's parameters) instead of a checkpoint folder:
 // the same logits as the folder, a bf16 copy within its bound, a model built after a
-// training step that computes what the saved checkpoint of that step computes, and two
-// models (a live policy, a frozen reference) side by side in one process.
+// training step that computes what the saved checkpoint of that step computes, two models
+// (a live policy, a frozen reference) side by side in one process, and the generation
+// engine on a model in memory.
 #include "core/error.h"
 #include "model/init.h"
 #include "model/model.h"
+#include "runtime/engine.h"
 #include "test_data.h"
 #include "train/model_folder.h"
 #include "train/trainer.h"
@@ -97,6 +99,28 @@ TEST_P(WeightsInMemory, GiveTheLogitsOfTheCheckpoint)
     EXPECT_GT(difference, 0.0);
     EXPECT_LT(difference, 0.02 * max_abs(from_folder));
     EXPECT_THROW(s.params.as_tensors(DType::f8_e4m3, pool), Error);
+}
+
+// The generation engine runs a model built on parameters in memory as it runs the folder's:
+// the same sampled tokens, the same log-probabilities.
+TEST_P(WeightsInMemory, DriveTheGenerationEngine)
+{
+    testing::TempDir tmp;
+    ThreadPool pool(2);
+    TinyCheckpoint s = make_checkpoint(tmp, GetParam(), pool);
+    GenerationParams params;
+    params.sampler = {.temperature = 1.5f, .seed = 4};
+    params.max_new_tokens = 12;
+    params.ignore_eos = true;
+    const auto completion = [&](Model& model) {
+        Engine engine(model, {.context = 64});
+        return generate(engine, kTokens, params, pool);
+    };
+    const Sequence from_folder = completion(*load_model(s.dir));
+    const Sequence live = completion(*build_model(s.config, s.params.as_tensors(DType::f32, pool)));
+    EXPECT_EQ(live.completion, from_folder.completion);
+    EXPECT_EQ(live.logprobs, from_folder.logprobs);
+    EXPECT_EQ(live.completion.size(), 12u);
 }
 
 TEST_P(WeightsInMemory, FollowATrainerWhenBuiltAgainAfterEachStep)

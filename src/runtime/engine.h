@@ -75,7 +75,7 @@ struct EngineOptions {
     int64_t prefill_chunk = 128;
     // The bytes of a token (Tokenizer::token_bytes), for Sequence::text and stop strings;
     // without it text stays empty and stop strings are refused.
-    std::function<const std::string&(int32_t)> token_text;
+    std::function<const std::string&(int32_t)> token_text = nullptr;
 };
 
 struct EngineStats {

@@ -39,17 +39,21 @@ inline typename V::F weight_lanes(const void* row, const float* scale_row, int64
     return w;
 }
 
-// A register tile: kRows weight rows times kTokens tokens, all columns.
+// A register tile: kRows weight rows times kTokens tokens, all columns. Columns go in runs
+// that share one fp8 block scale (one run for other dtypes), so each row's scale is read
+// and broadcast once per run, not once per vector. Each token's sums are the same whatever
+// kTokens: the accumulators of one token see the same products in the same order.
 template <DType D, int kRows, int kTokens>
 void matmul_tile(const Weight& w, const float* x, int64_t t0, float* y, int64_t r0)
 {
     using F = typename V::F;
+    constexpr bool kFp8 = D == DType::f8_e4m3;
     const int64_t cols = w.cols;
     const char* rows[kRows];
     const float* scales[kRows];
     for (int i = 0; i < kRows; ++i) {
         rows[i] = static_cast<const char*>(w.data) + (r0 + i) * cols * dtype_size(D);
-        scales[i] = D == DType::f8_e4m3 ? w.scale_row(r0 + i) : nullptr;
+        scales[i] = kFp8 ? w.scale_row(r0 + i) : nullptr;
     }
     const float* xs[kTokens];
     for (int j = 0; j < kTokens; ++j) xs[j] = x + (t0 + j) * cols;
@@ -58,26 +62,49 @@ void matmul_tile(const Weight& w, const float* x, int64_t t0, float* y, int64_t 
     for (auto& row : acc)
         for (auto& a : row) a = V::zero();
 
-    int64_t c = 0;
-    for (; c + V::W <= cols; c += V::W) {
-        F wv[kRows];
-        for (int i = 0; i < kRows; ++i) wv[i] = weight_lanes<D, false>(rows[i], scales[i], c, V::W);
-        for (int j = 0; j < kTokens; ++j) {
-            const F xv = V::load(xs[j] + c);
-            for (int i = 0; i < kRows; ++i) acc[i][j] = V::fma(wv[i], xv, acc[i][j]);
+    const int64_t run = kFp8 ? kFp8BlockSize : cols;
+    for (int64_t c0 = 0; c0 < cols; c0 += run) {
+        const int64_t c1 = std::min(cols, c0 + run);
+        F scale[kRows];
+        if constexpr (kFp8)
+            for (int i = 0; i < kRows; ++i) scale[i] = V::set1(scales[i][c0 / kFp8BlockSize] * 256.0f);
+        int64_t c = c0;
+        for (; c + V::W <= c1; c += V::W) {
+            F wv[kRows];
+            for (int i = 0; i < kRows; ++i) {
+                wv[i] = load_weight<D>(rows[i], c);
+                if constexpr (kFp8) wv[i] = V::mul(wv[i], scale[i]);
+            }
+            for (int j = 0; j < kTokens; ++j) {
+                const F xv = V::load(xs[j] + c);
+                for (int i = 0; i < kRows; ++i) acc[i][j] = V::fma(wv[i], xv, acc[i][j]);
+            }
         }
-    }
-    if (c < cols) {
-        const int n = int(cols - c);
-        F wv[kRows];
-        for (int i = 0; i < kRows; ++i) wv[i] = weight_lanes<D, true>(rows[i], scales[i], c, n);
-        for (int j = 0; j < kTokens; ++j) {
-            const F xv = V::load_n(xs[j] + c, n);
-            for (int i = 0; i < kRows; ++i) acc[i][j] = V::fma(wv[i], xv, acc[i][j]);
+        if (c < c1) {
+            const int n = int(c1 - c);
+            F wv[kRows];
+            for (int i = 0; i < kRows; ++i) {
+                wv[i] = load_weight_n<D>(rows[i], c, n);
+                if constexpr (kFp8) wv[i] = V::mul(wv[i], scale[i]);
+            }
+            for (int j = 0; j < kTokens; ++j) {
+                const F xv = V::load_n(xs[j] + c, n);
+                for (int i = 0; i < kRows; ++i) acc[i][j] = V::fma(wv[i], xv, acc[i][j]);
+            }
         }
     }
     for (int j = 0; j < kTokens; ++j)
         for (int i = 0; i < kRows; ++i) y[(t0 + j) * w.rows + r0 + i] = V::sum(acc[i][j]);
+}
+
+// The 1, 2 or 3 tokens left after the tiles of 4, in one tile (so their weights are
+// converted once, not once per token: a MoE expert often gets 2 or 3 of a batch's tokens).
+template <DType D, int kRows>
+void matmul_tail(const Weight& w, const float* x, int64_t t0, int64_t n, float* y, int64_t r0)
+{
+    if (n == 1) matmul_tile<D, kRows, 1>(w, x, t0, y, r0);
+    else if (n == 2) matmul_tile<D, kRows, 2>(w, x, t0, y, r0);
+    else if (n == 3) matmul_tile<D, kRows, 3>(w, x, t0, y, r0);
 }
 
 // 4 rows × 4 tokens keeps 16 accumulators, 4 weight vectors and one input vector in
@@ -91,12 +118,12 @@ void matmul_rows_typed(const Weight& w, const float* x, int64_t n_tokens, float*
     for (; r + kR <= row_end; r += kR) {
         int64_t t = 0;
         for (; t + kT <= n_tokens; t += kT) matmul_tile<D, kR, kT>(w, x, t, y, r);
-        for (; t < n_tokens; ++t) matmul_tile<D, kR, 1>(w, x, t, y, r);
+        matmul_tail<D, kR>(w, x, t, n_tokens - t, y, r);
     }
     for (; r < row_end; ++r) {
         int64_t t = 0;
         for (; t + kT <= n_tokens; t += kT) matmul_tile<D, 1, kT>(w, x, t, y, r);
-        for (; t < n_tokens; ++t) matmul_tile<D, 1, 1>(w, x, t, y, r);
+        matmul_tail<D, 1>(w, x, t, n_tokens - t, y, r);
     }
 }
 
