@@ -91,24 +91,24 @@ batch --input "$tmp/in.jsonl" --output "$tmp/cut.jsonl" -n 16 --logprobs --resum
   ok "--resume after a line cut off mid-write" || bad "--resume" "$(cat "$tmp/err")"
 
 # Ctrl-C: a clean stop that keeps whole lines only, then --resume finishes the job.
-for i in $(seq 1 40); do echo "{\"prompt\": \"Line $i of a long job\", \"seed\": $i}"; done >"$tmp/long.jsonl"
+for i in $(seq 1 16); do echo "{\"prompt\": \"Line $i of a long job\", \"seed\": $i}"; done >"$tmp/long.jsonl"
 # (mariana itself in the background, not a function's subshell, so the signal reaches it)
-"$mariana" batch --model "$tmp/model" --threads 2 --input "$tmp/long.jsonl" --output "$tmp/long.out" -n 400 \
-  --max-sequences 4 --context 512 2>"$tmp/err" &
+"$mariana" batch --model "$tmp/model" --threads 2 --input "$tmp/long.jsonl" --output "$tmp/long.out" -n 150 \
+  --max-sequences 2 --context 256 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 1 100); do [[ -s $tmp/long.out ]] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [[ -s $tmp/long.out ]] && break; sleep 0.05; done
 kill -INT $pid
 wait $pid
 rc=$?
 lines=$(wc -l <"$tmp/long.out")
 valid=$(python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]; print("yes")' "$tmp/long.out" 2>/dev/null)
-if [[ $rc -ne 130 || $valid != yes || $lines -ge 40 ]]; then bad "Ctrl-C" "rc $rc, $lines lines, valid '$valid': $(tail -2 "$tmp/err")"
+if [[ $rc -ne 130 || $valid != yes || $lines -ge 16 ]]; then bad "Ctrl-C" "rc $rc, $lines lines, valid '$valid': $(tail -2 "$tmp/err")"
 elif ! grep -q -- "--resume" "$tmp/err"; then bad "Ctrl-C" "no hint: $(cat "$tmp/err")"
 else
-  "$mariana" batch --model "$tmp/model" --threads 2 --input "$tmp/long.jsonl" --output "$tmp/long.out" -n 400 \
-    --max-sequences 4 --context 512 --resume 2>/dev/null
+  "$mariana" batch --model "$tmp/model" --threads 2 --input "$tmp/long.jsonl" --output "$tmp/long.out" -n 150 \
+    --max-sequences 2 --context 256 --resume 2>/dev/null
   n=$(python3 -c 'import json,sys; print(len({json.loads(l)["index"] for l in open(sys.argv[1])}))' "$tmp/long.out")
-  [[ $n -eq 40 && $(wc -l <"$tmp/long.out") -eq 40 ]] && ok "Ctrl-C stops cleanly ($lines lines kept), --resume finishes" ||
+  [[ $n -eq 16 && $(wc -l <"$tmp/long.out") -eq 16 ]] && ok "Ctrl-C stops cleanly ($lines lines kept), --resume finishes" ||
     bad "resume after Ctrl-C" "$n distinct lines of $(wc -l <"$tmp/long.out")"
 fi
 

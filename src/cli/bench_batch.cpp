@@ -64,8 +64,7 @@ struct Run {
     double roofline_tok_s = 0, bandwidth_bound = 0, compute_bound = 0;
 };
 
-Run run_one(Model& model, const ModelSummary& summary, const BatchBenchArgs& a, int64_t B, double bandwidth_gb_s,
-            double peak_gflop_s, ThreadPool& pool)
+Run run_one(Model& model, const BatchBenchArgs& a, int64_t B, ThreadPool& pool)
 {
     const ModelConfig& c = model.config();
     const int64_t context = a.prompt + a.decode;
@@ -118,10 +117,6 @@ Run run_one(Model& model, const ModelSummary& summary, const BatchBenchArgs& a, 
     r.decode_tok_s = r.step_ms > 0 ? double(B) / (r.step_ms / 1e3) : 0.0;
     r.forward_tokens = engine.stats().forward_tokens;
     r.cached_prompt_tokens = engine.stats().cached_prompt_tokens;
-    const Cost cost = step_cost(c, summary, model.projection_dtype(), B, a.prompt + a.decode / 2);
-    r.bandwidth_bound = bandwidth_gb_s * 1e9 / cost.bytes * double(B);
-    r.compute_bound = peak_gflop_s * 1e9 / (cost.flop / double(B));
-    r.roofline_tok_s = std::min(r.bandwidth_bound, r.compute_bound);
     return r;
 }
 
@@ -139,16 +134,25 @@ void warm_up_engine(Model& model, ThreadPool& pool)
 }
 
 void run_batch_bench(Model& model, const ModelSummary& summary, const BatchBenchArgs& a,
-                     const BandwidthResult& bandwidth, const FmaPeakResult& peak, ThreadPool& pool)
+                     const std::function<void(BandwidthResult&, FmaPeakResult&)>& limits, ThreadPool& pool)
 {
-    const double peak_gflop_s =
-        model.compute() == GemmPrecision::bf16 && peak.bf16_gflop_per_s > 0 ? peak.bf16_gflop_per_s : peak.best_gflop_per_s;
     std::vector<Run> runs;
     for (const int64_t B : a.sequences) {
-        runs.push_back(run_one(model, summary, a, B, bandwidth.best_gb_per_s, peak_gflop_s, pool));
+        runs.push_back(run_one(model, a, B, pool));
         const Run& r = runs.back();
         std::fprintf(stderr, "bench: %lld sequences: %.2f tok/s decoding, %.1f ms per step, %.1f s in all\n",
                      (long long)B, r.decode_tok_s, r.step_ms, r.total_s);
+    }
+    BandwidthResult bandwidth;
+    FmaPeakResult peak;
+    limits(bandwidth, peak);
+    const double peak_gflop_s =
+        model.compute() == GemmPrecision::bf16 && peak.bf16_gflop_per_s > 0 ? peak.bf16_gflop_per_s : peak.best_gflop_per_s;
+    for (Run& r : runs) {
+        const Cost cost = step_cost(model.config(), summary, model.projection_dtype(), r.sequences, a.prompt + a.decode / 2);
+        r.bandwidth_bound = bandwidth.best_gb_per_s * 1e9 / cost.bytes * double(r.sequences);
+        r.compute_bound = peak_gflop_s * 1e9 / (cost.flop / double(r.sequences));
+        r.roofline_tok_s = std::min(r.bandwidth_bound, r.compute_bound);
     }
     const double one = runs.front().sequences == 1 ? runs.front().decode_tok_s : 0.0;
     if (a.json) {
@@ -181,8 +185,8 @@ void run_batch_bench(Model& model, const ModelSummary& summary, const BatchBench
                 "%d threads, %s compute\n",
                 (long long)a.prompt, (long long)a.samples, (long long)a.decode, pool.size(),
                 model.compute() == GemmPrecision::bf16 ? "bf16" : "f32");
-    std::printf("measured: bandwidth %.1f GB/s, peak %.0f GFLOP/s; roofline = min(B x bandwidth / bytes per step, "
-                "peak / FLOP per token)\n",
+    std::printf("measured (best of before and after): bandwidth %.1f GB/s, peak %.0f GFLOP/s; roofline = "
+                "min(B x bandwidth / bytes per step, peak / FLOP per token)\n",
                 bandwidth.best_gb_per_s, peak_gflop_s);
     std::printf("%9s %12s %9s %12s %12s %14s %8s %8s %14s\n", "sequences", "decode tok/s", "step ms", "TTFT mean s",
                 "TTFT max s", "roofline tok/s", "share", "vs one", "prompt tokens");

@@ -6,6 +6,7 @@
 #include "cli/model_summary.h"
 #include "model/model.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ void warm_up_engine(Model& model, ThreadPool& pool);
 // JSON lines) of decode tokens/s, step latency and time to first token against
 //   roofline = min(B · bandwidth / bytes read per step, bf16 peak · B / FLOP per step)
 // where a step of a MoE model reads the experts B tokens are expected to touch.
+// `limits` fills in the bandwidth and peak the shares count against, once the runs are done
+// (the caller measures them before and after).
 void run_batch_bench(Model& model, const ModelSummary& summary, const BatchBenchArgs& args,
-                     const BandwidthResult& bandwidth, const FmaPeakResult& peak, ThreadPool& pool);
+                     const std::function<void(BandwidthResult&, FmaPeakResult&)>& limits, ThreadPool& pool);
 
 }  // namespace mariana

@@ -138,12 +138,24 @@ std::function<void()> add_bench_command(CLI::App& app)
         if (!a.batch.empty()) {
             // One warm-up sequence faults the weights in (and packs them for bf16).
             warm_up_engine(*model, pool);
+            // Measured before and after, the better kept (as above): a moment of another
+            // process on a shared host would otherwise flatter the shares.
             FmaPeakResult batch_peak = measure_fma_peak(pool, 5);
-            const BandwidthResult bandwidth = measure_read_bandwidth(pool);
-            note(fmt::format("bandwidth {:.1f} GB/s, bf16 dot peak {:.0f} GFLOP/s", bandwidth.best_gb_per_s,
+            BandwidthResult bandwidth = measure_read_bandwidth(pool);
+            note(fmt::format("before: bandwidth {:.1f} GB/s, bf16 dot peak {:.0f} GFLOP/s", bandwidth.best_gb_per_s,
                              batch_peak.bf16_gflop_per_s));
-            run_batch_bench(*model, summary, {a.batch, a.prompt, a.decode, a.samples, a.seed, a.json}, bandwidth,
-                            batch_peak, pool);
+            run_batch_bench(*model, summary, {a.batch, a.prompt, a.decode, a.samples, a.seed, a.json},
+                            [&](BandwidthResult& b, FmaPeakResult& p) {
+                                const FmaPeakResult peak_after = measure_fma_peak(pool, 5);
+                                const BandwidthResult after = measure_read_bandwidth(pool);
+                                note(fmt::format("after: bandwidth {:.1f} GB/s, bf16 dot peak {:.0f} GFLOP/s",
+                                                 after.best_gb_per_s, peak_after.bf16_gflop_per_s));
+                                b = bandwidth, p = batch_peak;
+                                b.best_gb_per_s = std::max(b.best_gb_per_s, after.best_gb_per_s);
+                                p.best_gflop_per_s = std::max(p.best_gflop_per_s, peak_after.best_gflop_per_s);
+                                p.bf16_gflop_per_s = std::max(p.bf16_gflop_per_s, peak_after.bf16_gflop_per_s);
+                            },
+                            pool);
             return;
         }
         for (int i = 0; i < a.warmup; ++i) {
