@@ -217,6 +217,30 @@ TEST(Engine, AFullPoolPreemptsAndRecomputes)
     EXPECT_EQ(engine.pages().available(), 12);
 }
 
+// Chunked prefill: a long prompt arriving while another sequence decodes is computed a
+// chunk per step, and the decoding sequence gets its token in every one of those steps.
+TEST(Engine, ALongPromptNeverStallsDecoding)
+{
+    ThreadPool pool(2);
+    auto model = load_model(testing::golden_dir("v2-lite-tiny"));
+    const int64_t V = model->config().vocab_size;
+    Engine engine(*model, {.context = 512, .page_rows = 8, .step_tokens = 32, .prefill_chunk = 32});
+    const SequenceId decoding = engine.add(prompt_of(5, 1, V), sampled(1, 40));
+    engine.step(pool);
+    ASSERT_EQ(engine.sequence(decoding).completion.size(), 1u);
+    const SequenceId long_prompt = engine.add(prompt_of(300, 2, V), sampled(2, 2));
+    int64_t steps = 0;
+    while (engine.sequence(long_prompt).completion.empty()) {
+        const int64_t before = engine.stats().forward_tokens;
+        const std::vector<SequenceId> touched = engine.step(pool);
+        ++steps;
+        EXPECT_NE(std::find(touched.begin(), touched.end(), decoding), touched.end()) << "step " << steps;
+        EXPECT_LE(engine.stats().forward_tokens - before, 1 + 32) << "step " << steps;
+    }
+    EXPECT_EQ(steps, (300 + 31) / 32);
+    EXPECT_EQ(engine.sequence(decoding).completion.size(), size_t(1 + steps));
+}
+
 TEST(Engine, CancelReturnsPagesAtOnce)
 {
     ThreadPool pool(2);
