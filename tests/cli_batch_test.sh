@@ -8,16 +8,7 @@
 # Usage: cli_batch_test.sh MARIANA SOURCE_DIR
 set -uo pipefail
 mariana=$1 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-
-cat "$src"/README.md "$src"/docs/*.md >"$tmp/corpus.txt"
-"$mariana" tokenizer train --vocab-size 1024 --out "$tmp/tok" "$tmp/corpus.txt" >/dev/null &&
-  "$mariana" init --config "$src/recipes/configs/tiny-v3.json" --out "$tmp/model" --threads 2 >/dev/null &&
-  cp "$tmp"/tok/tokenizer*.json "$tmp/model/" || { echo "FAIL setup"; exit 1; }
+source "$(dirname "$0")/tiny_chat_model.sh"
 
 batch() { "$mariana" batch --model "$tmp/model" --threads 2 --temperature 0.8 "$@"; }
 # Sorted by (index, sample), for comparing runs whose lines finish in different orders.

@@ -4,8 +4,8 @@
 // or, in DeepSeek's MoE layers, DeepSeekMoE. One definition for every mode; rows are the
 // batch's tokens, token-major:
 //  - With a KV cache (inference: prefill, decode, batches of sequences at different
-//    positions), every token writes its cache row of this layer in its slot, then attends
-//    over its slot's rows up to its own position.
+//    positions), every token writes its cache row of this layer in its sequence's pages,
+//    then attends over that sequence's rows up to its own position.
 //  - Without one (training), every chunk starts at position 0 with one length and attends
 //    within itself, and the Activations keep what the backward needs.
 #pragma once
