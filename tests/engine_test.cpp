@@ -118,6 +118,29 @@ TEST(Engine, SequencesInABatchEqualThemselvesAlone)
     }
 }
 
+// With a bf16 cache (rows rounded when written) a sequence is still the same alone and in
+// a batch, samples of one prompt included (their shared last page copied as bf16).
+TEST(Engine, Bf16CacheKeepsBatchInvariance)
+{
+    ThreadPool pool(2);
+    auto model = load_model(testing::golden_dir("v2-lite-tiny"));
+    const int64_t V = model->config().vocab_size;
+    const EngineOptions options{.context = 128, .page_rows = 8, .cache_dtype = DType::bf16, .step_tokens = 24,
+                                .prefill_chunk = 16};
+    const std::vector<Request> requests = {{prompt_of(37, 1, V), sampled(1, 9)},
+                                           {prompt_of(37, 1, V), sampled(2, 9)},
+                                           {prompt_of(50, 2, V), sampled(3, 9)}};
+    Engine together(*model, options);
+    const std::vector<Sequence> batch = run_all(together, requests, pool);
+    EXPECT_EQ(together.stats().cached_prompt_tokens, 37);
+    for (size_t i = 0; i < requests.size(); ++i) {
+        Engine alone(*model, options);
+        const Sequence one = run_all(alone, {requests[i]}, pool)[0];
+        EXPECT_EQ(batch[i].completion, one.completion) << "sequence " << i;
+        EXPECT_EQ(batch[i].logprobs, one.logprobs) << "sequence " << i;
+    }
+}
+
 // Samples of one prompt compute it once and share its pages (the partly filled last page
 // copied); each sample is what its seed gives alone.
 TEST(Engine, SamplesOfOnePromptShareItsPages)

@@ -235,6 +235,8 @@ std::function<void()> add_chat_command(CLI::App& app)
         ->check(CLI::PositiveNumber)->capture_default_str();
     command->add_option("--cache-mb", args->engine.cache_mb, "KV cache size in MiB (0: one full context)")
         ->check(CLI::NonNegativeNumber);
+    command->add_option("--cache-dtype", args->engine.cache_dtype, "KV cache rows in f32, or bf16 for half the memory")
+        ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
     command->add_flag("--hide-thinking", args->hide_thinking, "Do not print the <think> reasoning");
     add_threads_option(*command, args->threads);
     add_compute_option(*command, args->compute);

@@ -32,6 +32,8 @@ void add_engine_options(CLI::App& command, EngineFlags& flags)
     command.add_option("--cache-mb", flags.cache_mb,
                        "KV cache size in MiB (0: room for --max-sequences full contexts, at most a quarter of the RAM)")
         ->check(CLI::NonNegativeNumber)->capture_default_str();
+    command.add_option("--cache-dtype", flags.cache_dtype, "KV cache rows in f32, or bf16 for half the memory")
+        ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
     command.add_option("--max-sequences", flags.max_sequences, "Sequences decoded at once")
         ->check(CLI::PositiveNumber)->capture_default_str();
     command.add_option("--step-tokens", flags.step_tokens, "Prompt tokens computed per step beside decoding")
@@ -45,8 +47,9 @@ EngineOptions engine_options(const EngineFlags& flags, const Model& model, const
                          model.config().max_position_embeddings);
     o.max_sequences = flags.max_sequences;
     o.step_tokens = flags.step_tokens;
+    o.cache_dtype = flags.cache_dtype == "bf16" ? DType::bf16 : DType::f32;
     const int64_t page_bytes =
-        o.page_rows * model.cache_row_floats() * model.config().num_hidden_layers * int64_t(sizeof(float));
+        KvCache::page_bytes(model.config().num_hidden_layers, o.page_rows, model.cache_row_floats(), o.cache_dtype);
     const int64_t context_pages = (o.context + o.page_rows - 1) / o.page_rows;
     if (flags.cache_mb > 0) {
         o.cache_pages = flags.cache_mb * (int64_t(1) << 20) / page_bytes;

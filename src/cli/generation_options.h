@@ -1,7 +1,7 @@
 // The flags shared by the commands that generate (run, chat, batch), one meaning each: how
 // to sample (--temperature --top-p --top-k --min-p --repetition-penalty --seed), when to
 // stop (-n/--max-new-tokens --stop --ignore-eos), and the engine's cache and batch
-// (--context --cache-mb --max-sequences --step-tokens).
+// (--context --cache-mb --cache-dtype --max-sequences --step-tokens).
 #pragma once
 
 #include "formats/tokenizer/tokenizer.h"
@@ -19,6 +19,7 @@ struct EngineFlags {
     int64_t cache_mb = 0;  // 0: room for max_sequences full contexts, at most 25% of the RAM
     int64_t max_sequences = 64;
     int64_t step_tokens = 256;
+    std::string cache_dtype = "f32";
 };
 void add_engine_options(CLI::App& command, EngineFlags& flags);
 

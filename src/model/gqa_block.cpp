@@ -58,12 +58,12 @@ void GqaBlock<T>::attend_cached(const TokenBatch& batch, KvCache& cache, GemmPre
                                 ThreadPool& pool) const
 {
     if constexpr (std::is_same_v<T, float>) {
-        const int64_t hd = head_dim_, kv = kv_heads_ * hd, R = cache.row_floats(), P = cache.page_rows();
+        const int64_t hd = head_dim_, kv = kv_heads_ * hd, R = cache.row_floats();
         for (size_t c = 0; c < batch.chunks.size(); ++c)
             for (int64_t t = batch.chunk_begin[c]; t < batch.chunk_begin[c + 1]; ++t) {
-                float* row = cache.row(layer_, batch.chunks[c].pages, batch.positions[size_t(t)]);
-                std::copy_n(a.k.data() + t * kv, kv, row);
-                std::copy_n(a.v.data() + t * kv, kv, row + kv);
+                const int64_t position = batch.positions[size_t(t)];
+                cache.write(layer_, batch.chunks[c].pages, position, 0, a.k.data() + t * kv, kv);
+                cache.write(layer_, batch.chunks[c].pages, position, kv, a.v.data() + t * kv, kv);
             }
         for (size_t c = 0; c < batch.chunks.size(); ++c) {
             const SequenceChunk& chunk = batch.chunks[c];
@@ -72,23 +72,22 @@ void GqaBlock<T>::attend_cached(const TokenBatch& batch, KvCache& cache, GemmPre
             s.past = chunk.start_pos;
             const float* q = a.q.data() + first * heads_ * hd;
             float* o = a.attn.data() + first * heads_ * hd;
-            a.pages.resize(size_t((end + P - 1) / P));
-            for (size_t i = 0; i < a.pages.size(); ++i) a.pages[i] = cache.page(layer_, chunk.pages[i]);
+            const PagedRows keys = cache.rows(layer_, chunk.pages, end, a.pages, a.gathered);
             if (n == 1) {  // decoding: each row read once, in place, no packing
-                attention_decode(q, {a.pages, P, R, 0}, {a.pages, P, R, kv}, s, o, pool);
+                attention_decode(q, keys, {keys.pages, keys.page_rows, R, kv}, s, o, pool);
                 continue;
             }
             // A prompt or its continuation: the blocked causal attention, over rows read in
             // place from one page, or gathered from several (packing reads them all anyway).
-            const float* keys = a.pages[0];
-            if (a.pages.size() > 1) {
+            const float* rows = keys.pages[0];
+            if (keys.pages.size() > 1) {
                 a.gathered.resize(size_t(end * R));
-                for (int64_t j = 0; j < end; ++j) std::copy_n(cache.row(layer_, chunk.pages, j), R, a.gathered.data() + j * R);
-                keys = a.gathered.data();
+                for (int64_t j = 0; j < end; ++j) std::copy_n(keys.row(j), R, a.gathered.data() + j * R);
+                rows = a.gathered.data();
             }
             s.k_stride = s.v_stride = R;
             a.lse.resize(size_t(heads_ * n));
-            attention_forward(q, keys, keys + kv, s, a.lse.data(), o, pool);
+            attention_forward(q, rows, rows + kv, s, a.lse.data(), o, pool);
         }
     }
 }

@@ -26,7 +26,7 @@ public:
         LargeVector<T> q, k, v, lse, attn;              // rotated q and k; lse [B, heads, S]
         LargeVector<T> dq, dk, dv, dattn, dqkv;
         std::vector<const float*> pages;  // a chunk's cache pages in this layer
-        LargeVector<float> gathered;      // a chunk's cached rows, when they span several pages
+        LargeVector<float> gathered;      // a chunk's cached rows, where not read in place
     };
 
     // The attention parameters of `w`, layer `layer` bound by `bind`.

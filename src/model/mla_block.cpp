@@ -86,10 +86,12 @@ void MlaBlock<T>::forward(const WeightsView<T>& w, const T* x, const TokenBatch&
         if constexpr (std::is_same_v<T, float>) {
             for (size_t c = 0; c < batch.chunks.size(); ++c)
                 for (int64_t t = batch.chunk_begin[c]; t < batch.chunk_begin[c + 1]; ++t) {
-                    float* row = cache->row(layer_, batch.chunks[c].pages, batch.positions[size_t(t)]);
-                    std::copy_n(a.c.data() + t * R_, R_, row);
-                    std::copy_n(a.k_pe.data() + t * dr_, dr_, row + R_);
+                    const int64_t position = batch.positions[size_t(t)];
+                    cache->write(layer_, batch.chunks[c].pages, position, 0, a.c.data() + t * R_, R_);
+                    cache->write(layer_, batch.chunks[c].pages, position, R_, a.k_pe.data() + t * dr_, dr_);
                 }
+            a.chunk_pages.resize(batch.chunks.size());
+            a.chunk_rows.resize(batch.chunks.size());
             std::vector<size_t> absorbed;
             for (size_t c = 0; c < batch.chunks.size(); ++c) {
                 const SequenceChunk& chunk = batch.chunks[c];
@@ -132,9 +134,10 @@ void MlaBlock<T>::attend_expanded(const WeightsView<float>& w, const TokenBatch&
         a.k.resize(size_t(L * nh_ * qk));
         a.v.resize(size_t(L * nh_ * dv_));
         a.lse.resize(size_t(nh_ * n));
-        for (int64_t s = 0; s < L; ++s) std::copy_n(cache.row(layer_, chunk.pages, s), R_, a.latents.data() + s * R_);
+        const PagedRows rows = cache.rows(layer_, chunk.pages, L, a.chunk_pages[c], a.chunk_rows[c]);
+        for (int64_t s = 0; s < L; ++s) std::copy_n(rows.row(s), R_, a.latents.data() + s * R_);
         kv_b_proj_.forward(w, a.latents.data(), L, a.kv.data(), pool);  // [L, nh, dn + dv]
-        keys_and_values(L, [&](int64_t s) { return cache.row(layer_, chunk.pages, s) + R_; }, a, pool);
+        keys_and_values(L, [&](int64_t s) { return rows.row(s) + R_; }, a, pool);
         AttentionShape s = shape(n, 1, w.precision);
         s.past = chunk.start_pos;
         attention_forward(a.q.data() + first * nh_ * qk, a.k.data(), a.v.data(), s, a.lse.data(),
@@ -153,6 +156,10 @@ void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch&
         const float scale = float(scale_);
         const Weight kv_b = kv_b_proj_.matrix(w);
         a.per_head.resize(size_t(nh_ * stride));
+        std::vector<PagedRows> rows;  // each chunk's cached rows
+        for (const size_t c : chunks)
+            rows.push_back(cache.rows(layer_, batch.chunks[c].pages, batch.chunks[c].start_pos + batch.chunk_size(c),
+                                      a.chunk_pages[c], a.chunk_rows[c]));
         pool.parallel_for(nh_, 1, [&](int64_t h_begin, int64_t h_end) {
             for (int64_t h = h_begin; h < h_end; ++h) {
                 // kv_b_proj rows of head h: dn key rows (W_UK), then dv value rows (W_UV).
@@ -161,19 +168,20 @@ void MlaBlock<T>::attend_absorbed(const WeightsView<float>& w, const TokenBatch&
                 float* scores = a.per_head.data() + h * stride;
                 float* q_latent = scores + longest;  // [R] W_UKᵀ q_nope
                 float* o_latent = q_latent + R_;     // [R] Σ P c
-                for (const size_t c : chunks) {
+                for (size_t k = 0; k < chunks.size(); ++k) {
+                    const size_t c = chunks[k];
                     const SequenceChunk& chunk = batch.chunks[c];
                     for (int64_t i = 0; i < batch.chunk_size(c); ++i) {
                         const int64_t t = batch.chunk_begin[c] + i, visible = chunk.start_pos + i + 1;
                         const float* q = a.q.data() + (t * nh_ + h) * qk;
                         matmul_transposed(w_uk, q, q_latent);
                         for (int64_t s = 0; s < visible; ++s) {
-                            const float* row = cache.row(layer_, chunk.pages, s);
+                            const float* row = rows[k].row(s);
                             scores[s] = (dot(q_latent, row, R_) + dot(q + dn_, row + R_, dr_)) * scale;
                         }
                         softmax(scores, visible);
                         std::fill_n(o_latent, R_, 0.0f);
-                        for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], cache.row(layer_, chunk.pages, s), R_);
+                        for (int64_t s = 0; s < visible; ++s) axpy(o_latent, scores[s], rows[k].row(s), R_);
                         matmul_serial(w_uv, o_latent, 1, a.attn.data() + t * nh_ * dv_ + h * dv_);
                     }
                 }

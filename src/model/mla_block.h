@@ -46,6 +46,10 @@ public:
         // With a cache: a chunk's cached latents to expand [L, R]; absorbed, per head, its
         // scores and absorbed vectors [nh, L + 2R].
         LargeVector<T> latents, per_head;
+        // Each chunk's cached rows as KvCache::rows gives them: its pages, or (bf16 cache)
+        // the rows widened to float32.
+        std::vector<std::vector<const float*>> chunk_pages;
+        std::vector<LargeVector<float>> chunk_rows;
         LargeVector<T> dattn, dq, dk, dvalue, dkv, dc, dlatent, dk_pe, dq_a_n, dq_a, dx_proj;
     };
 

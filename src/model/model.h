@@ -24,10 +24,10 @@ public:
 
     // Floats per token and layer in the KV cache.
     virtual int64_t cache_row_floats() const = 0;
-    // A cache of n_pages pages of page_rows positions each.
-    KvCache make_cache_pages(int64_t n_pages, int64_t page_rows) const
+    // A cache of n_pages pages of page_rows positions each, rows stored in `dtype` (f32, bf16).
+    KvCache make_cache_pages(int64_t n_pages, int64_t page_rows, DType dtype = DType::f32) const
     {
-        return KvCache(config_.num_hidden_layers, n_pages, page_rows, cache_row_floats());
+        return KvCache(config_.num_hidden_layers, n_pages, page_rows, cache_row_floats(), dtype);
     }
     // A cache of n_slots sequences of up to `capacity` positions each (KvCache::slot).
     KvCache make_cache(int64_t n_slots, int64_t capacity) const

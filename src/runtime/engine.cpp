@@ -38,7 +38,7 @@ EngineOptions checked(EngineOptions o, const ModelConfig& config)
 Engine::Engine(Model& model, EngineOptions options)
     : model_(model),
       options_(checked(std::move(options), model.config())),
-      cache_(model.make_cache_pages(options_.cache_pages, options_.page_rows)),
+      cache_(model.make_cache_pages(options_.cache_pages, options_.page_rows, options_.cache_dtype)),
       pool_(options_.cache_pages, options_.page_rows)
 {
 }

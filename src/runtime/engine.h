@@ -70,6 +70,7 @@ struct EngineOptions {
     int64_t context = 0;         // most tokens of one sequence; 0: max_position_embeddings
     int64_t cache_pages = 0;     // pages in the pool; 0: enough for one full context
     int64_t page_rows = 32;
+    DType cache_dtype = DType::f32;  // bf16: half the memory per token, rows rounded
     int64_t max_sequences = 64;  // running at once
     int64_t step_tokens = 256;   // prompt tokens per step (beyond one chunk)
     int64_t prefill_chunk = 128;
