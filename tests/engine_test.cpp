@@ -171,6 +171,37 @@ TEST(Engine, SamplesOfOnePromptShareItsPages)
     }
 }
 
+// Requests that begin alike and arrive together (a shared system prompt): the second waits
+// while the first computes the common pages, then starts after them, and gets exactly what
+// it gets when it arrives after the first has finished.
+TEST(Engine, ACommonPrefixArrivingTogetherIsComputedOnce)
+{
+    ThreadPool pool(2);
+    for (const std::string& dir : model_dirs()) {
+        auto model = load_model(dir);
+        const int64_t V = model->config().vocab_size;
+        const EngineOptions options{.context = 256, .page_rows = 8, .step_tokens = 24, .prefill_chunk = 16};
+        std::vector<Request> requests;
+        for (int64_t i = 0; i < 3; ++i) {
+            std::vector<int32_t> prompt = prompt_of(64, 9, V);
+            const std::vector<int32_t> question = prompt_of(10, 20 + i, V);
+            prompt.insert(prompt.end(), question.begin(), question.end());
+            requests.push_back({prompt, sampled(uint64_t(i), 5)});
+        }
+        Engine together(*model, options);
+        const std::vector<Sequence> got = run_all(together, requests, pool);
+        EXPECT_EQ(got[1].cached_prompt_tokens, 64) << dir;
+        EXPECT_EQ(got[2].cached_prompt_tokens, 64) << dir;
+        EXPECT_EQ(together.stats().forward_tokens, 64 + 3 * 10 + 3 * 4) << dir;
+        Engine one_after_another(*model, options);
+        for (size_t i = 0; i < requests.size(); ++i) {
+            const Sequence alone = run_all(one_after_another, {requests[i]}, pool)[0];
+            EXPECT_EQ(got[i].completion, alone.completion) << dir << " sequence " << i;
+            EXPECT_EQ(got[i].logprobs, alone.logprobs) << dir << " sequence " << i;
+        }
+    }
+}
+
 // The next turn of a conversation finds the pages of the last one in the prefix cache and
 // computes only what follows them. Starting after cached pages cuts the prompt at other
 // positions (and MLA reads the cached prefix in its absorbed form), so the logits may move

@@ -117,6 +117,8 @@ void Engine::finish(SequenceId id, Entry& e, FinishReason reason)
 
 void Engine::release_pages(Entry& e)
 {
+    for (const uint64_t key : e.computing) computing_.erase(key);
+    e.computing.clear();
     for (const int32_t page : e.pages) pool_.release(page);
     e.pages.clear();
     e.keys.clear();
@@ -150,7 +152,7 @@ bool Engine::reserve_pages(Entry& e, int64_t end)
     return true;
 }
 
-bool Engine::admit(SequenceId, Entry& e)
+Engine::Admission Engine::admit(SequenceId id, Entry& e)
 {
     const int64_t P = options_.page_rows, n = int64_t(e.tokens.size());
     // The longest run of cached pages the tokens begin with, leaving at least the last
@@ -159,14 +161,22 @@ bool Engine::admit(SequenceId, Entry& e)
         const std::span<const int32_t> tokens(e.tokens.data() + i * P, size_t(P));
         const uint64_t key = PagePool::chain(e.keys.empty() ? 0 : e.keys.back(), tokens);
         const int32_t page = pool_.find(key, tokens);
-        if (page < 0) break;
+        if (page < 0) {
+            // A running sequence is computing this very page (a common system prompt, say):
+            // wait for it rather than compute it twice.
+            if (computing_.count(key)) {
+                release_pages(e);
+                return Admission::wait;
+            }
+            break;
+        }
         e.pages.push_back(page);
         e.keys.push_back(key);
     }
     e.computed = int64_t(e.pages.size()) * P;
     if (pool_.available() < (n + P - 1) / P - int64_t(e.pages.size())) {
         release_pages(e);
-        return false;
+        return Admission::no_room;
     }
     reserve_pages(e, n);
     e.state = State::running;
@@ -176,7 +186,13 @@ bool Engine::admit(SequenceId, Entry& e)
         stats_.prompt_tokens += n;
         stats_.cached_prompt_tokens += e.computed;
     }
-    return true;
+    // The full pages this prompt will compute, for others that begin alike to wait for.
+    uint64_t key = e.keys.empty() ? 0 : e.keys.back();
+    for (int64_t i = int64_t(e.keys.size()); i < n / P; ++i) {
+        key = PagePool::chain(key, std::span<const int32_t>(e.tokens.data() + i * P, size_t(P)));
+        if (computing_.emplace(key, id).second) e.computing.push_back(key);
+    }
+    return Admission::admitted;
 }
 
 void Engine::publish_pages(Entry& e)
@@ -188,6 +204,7 @@ void Engine::publish_pages(Entry& e)
         const uint64_t key = PagePool::chain(e.keys.empty() ? 0 : e.keys.back(), tokens);
         pool_.publish(e.pages[i], key, tokens);  // false: an identical page is cached already
         e.keys.push_back(key);
+        if (std::erase(e.computing, key) > 0) computing_.erase(key);
     }
 }
 
@@ -310,7 +327,12 @@ const std::vector<SequenceId>& Engine::step(ThreadPool& pool)
             }
             e.twin_of = -1;
         }
-        if (!admit(id, e)) break;
+        const Admission admission = admit(id, e);
+        if (admission == Admission::no_room) break;
+        if (admission == Admission::wait) {
+            ++i;
+            continue;
+        }
         waiting_.erase(waiting_.begin() + std::ptrdiff_t(i));
         running_.push_back(id);
         if (prefilling(e)) schedule_prompt(id, e);

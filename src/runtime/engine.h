@@ -14,7 +14,9 @@
 //
 // Sharing. Full pages are published in the PagePool's prefix cache as they are computed;
 // a new sequence starts after the longest run of cached pages its prompt begins with (the
-// next turn of a chat computes only its new tokens). Sequences added with the same prompt
+// next turn of a chat computes only its new tokens), and waits while its next page is
+// being computed by a running sequence (a system prompt shared by requests that arrive
+// together is computed once). Sequences added with the same prompt
 // as one whose prompt is still being computed (the samples of one prompt, a GRPO group)
 // wait for it, then share its pages (the partly filled last page copied) and sample from
 // its logits: the prompt is computed once for the group.
@@ -35,6 +37,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -123,12 +126,14 @@ private:
         int64_t computed = 0;         // tokens whose rows are in the cache
         int64_t admitted = 0;         // admission order (the newest is preempted first)
         SequenceId twin_of = -1;      // waits for this sequence's identical prompt
+        std::vector<uint64_t> computing;  // keys of full pages it will compute (in computing_)
     };
 
     Entry& entry(SequenceId id);
     int64_t chunk_end(const Entry& e) const;
     bool prefilling(const Entry& e) const { return e.computed < int64_t(e.tokens.size()) - 1; }
-    bool admit(SequenceId id, Entry& e);
+    enum class Admission { admitted, no_room, wait };
+    Admission admit(SequenceId id, Entry& e);
     bool reserve_pages(Entry& e, int64_t end);
     void preempt(SequenceId id, Entry& e);
     void release_pages(Entry& e);
@@ -142,6 +147,7 @@ private:
     KvCache cache_;
     PagePool pool_;
     std::map<SequenceId, Entry> entries_;
+    std::unordered_map<uint64_t, SequenceId> computing_;  // page key -> the sequence computing it
     std::deque<SequenceId> waiting_;
     std::vector<SequenceId> running_;  // in admission order
     SequenceId next_id_ = 0;
