@@ -151,67 +151,63 @@ TEST_P(GoldenModel, BatchOfSequencesEqualsEachAlone)
     }
 }
 
-// A paged cache gives the bits of one contiguous slot: pages of 4 positions, handed out in
-// scrambled order, under a 70-token prompt in chunks (blocked attention over gathered rows)
-// and then decoded tokens (rows read in place, page by page), in f32 and bf16.
+// 76 tokens through `cache` under the page table `pages`: a 40-token chunk, a 30-token
+// continuation (blocked attention over rows gathered from pages), then 6 decoded tokens
+// (rows read in place, page by page); the logits of every position.
+std::vector<float> logits_through(Model& model, KvCache& cache, std::span<const int32_t> pages, ThreadPool& pool)
+{
+    const int64_t V = model.config().vocab_size, n = 76, prompt = 70;
+    std::vector<int32_t> tokens(static_cast<size_t>(n));
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 7919 + 5) % size_t(V));
+    std::vector<float> logits(size_t(n * V));
+    for (int64_t done = 0; done < n;) {
+        const int64_t count = done == 0 ? 40 : done < prompt ? prompt - done : 1;
+        const SequenceChunk chunk{pages, done, std::span(tokens).subspan(size_t(done), size_t(count))};
+        model.forward({&chunk, 1}, cache, LogitsFor::all_tokens, logits.data() + done * V, pool);
+        done += count;
+    }
+    return logits;
+}
+
+// 19 pages of 4 positions out of 24, handed out in scrambled order.
+std::vector<int32_t> scrambled_pages()
+{
+    std::vector<int32_t> pages(19);
+    for (size_t i = 0; i < pages.size(); ++i) pages[i] = int32_t((i * 7 + 3) % 24);
+    return pages;
+}
+
+// A paged cache gives the bits of one contiguous slot, in f32 and bf16 compute.
 TEST_P(GoldenModel, PagedCacheEqualsOneSlot)
 {
     const std::string dir = GetParam();
     auto model = load_model(dir);
     ThreadPool pool(2);
-    const int64_t V = model->config().vocab_size, n = 76, prompt = 70;
-    std::vector<int32_t> tokens(static_cast<size_t>(n));
-    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 7919 + 5) % size_t(V));
     for (GemmPrecision compute : {GemmPrecision::f32, GemmPrecision::bf16}) {
         if (compute == GemmPrecision::bf16 && !gemm_bf16_available()) continue;
         model->set_compute(compute);
-        const auto run = [&](KvCache& cache, std::span<const int32_t> pages) {
-            std::vector<float> logits(size_t(n * V));
-            for (int64_t done = 0; done < n;) {
-                const int64_t count = done == 0 ? 40 : done < prompt ? prompt - done : 1;
-                const SequenceChunk chunk{pages, done, std::span(tokens).subspan(size_t(done), size_t(count))};
-                model->forward({&chunk, 1}, cache, LogitsFor::all_tokens, logits.data() + done * V, pool);
-                done += count;
-            }
-            return logits;
-        };
-        KvCache slot = model->make_cache(1, n);
+        KvCache slot = model->make_cache(1, 76);
         KvCache paged = model->make_cache_pages(24, 4);
-        std::vector<int32_t> pages(size_t(n / 4));
-        for (size_t i = 0; i < pages.size(); ++i) pages[i] = int32_t((i * 7 + 3) % 24);
-        EXPECT_EQ(run(paged, pages), run(slot, slot.slot(0))) << dir << (compute == GemmPrecision::bf16 ? " bf16" : " f32");
+        EXPECT_EQ(logits_through(*model, paged, scrambled_pages(), pool), logits_through(*model, slot, slot.slot(0), pool))
+            << dir << (compute == GemmPrecision::bf16 ? " bf16" : " f32");
     }
 }
 
-// A bf16 KV cache rounds every cached row to 8 significant bits. Against a float32 cache,
-// over a 70-token prompt in chunks and 6 decoded tokens (f32 compute), per token, the
-// largest logit change: its median stays under 0.5% of the largest logit (measured
-// 0.07-0.18%), and in the dense models (no router) its maximum under 1% (measured 0.12-0.22%).
-// In MoE models a token whose router sits near a tie may pick other experts and move far
-// more (v3-fp8-tiny: one token, 35%), as with bf16 products. It is not zero: the rows
-// really were rounded.
+// A bf16 KV cache rounds every cached row to 8 significant bits. Against a float32 cache
+// (f32 compute), per token, the largest logit change: its median stays under 0.5% of the
+// largest logit (measured 0.07-0.18%), and in the dense models (no router) its maximum
+// under 1% (measured 0.12-0.22%). In MoE models a token whose router sits near a tie may
+// pick other experts and move far more (v3-fp8-tiny: one token, 35%), as with bf16
+// products. It is not zero: the rows really were rounded.
 TEST_P(GoldenModel, Bf16CacheStaysWithinItsBound)
 {
     const std::string dir = GetParam();
     auto model = load_model(dir);
     ThreadPool pool(2);
-    const int64_t V = model->config().vocab_size, n = 76, prompt = 70;
-    std::vector<int32_t> tokens(static_cast<size_t>(n));
-    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 7919 + 5) % size_t(V));
-    const auto run = [&](DType dtype) {
-        KvCache cache = model->make_cache_pages(24, 4, dtype);
-        std::vector<int32_t> pages(size_t(n / 4));
-        for (size_t i = 0; i < pages.size(); ++i) pages[i] = int32_t((i * 7 + 3) % 24);
-        std::vector<float> logits(size_t(n * V));
-        for (int64_t done = 0; done < n;) {
-            const int64_t count = done == 0 ? 40 : done < prompt ? prompt - done : 1;
-            const SequenceChunk chunk{pages, done, std::span(tokens).subspan(size_t(done), size_t(count))};
-            model->forward({&chunk, 1}, cache, LogitsFor::all_tokens, logits.data() + done * V, pool);
-            done += count;
-        }
-        return logits;
-    };
-    const std::vector<float> f32 = run(DType::f32), bf16 = run(DType::bf16);
+    const int64_t V = model->config().vocab_size, n = 76;
+    KvCache f32_cache = model->make_cache_pages(24, 4, DType::f32), bf16_cache = model->make_cache_pages(24, 4, DType::bf16);
+    const std::vector<float> f32 = logits_through(*model, f32_cache, scrambled_pages(), pool);
+    const std::vector<float> bf16 = logits_through(*model, bf16_cache, scrambled_pages(), pool);
     float max_logit = 0;
     for (const float x : f32) max_logit = std::max(max_logit, std::fabs(x));
     std::vector<float> per_token(size_t(n), 0.0f);
